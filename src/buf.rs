@@ -1,0 +1,143 @@
+//! `Buf`: the one writer every formatter in the crate uses. It appends to a
+//! caller-owned byte slice (a connection's output buffer, a log line, a
+//! listing page) and never allocates. A push that does not fit is dropped
+//! whole and remembered in `overflowed()`, so a caller can refuse to send a
+//! truncated response instead of sending it silently cut short.
+
+/// Appends bytes and numbers to a fixed slice. See the module docs.
+pub struct Buf<'a> {
+    bytes: &'a mut [u8],
+    len: usize,
+    overflowed: bool,
+}
+
+impl<'a> Buf<'a> {
+    /// An empty writer over `bytes`.
+    pub fn new(bytes: &'a mut [u8]) -> Self {
+        Buf {
+            bytes,
+            len: 0,
+            overflowed: false,
+        }
+    }
+
+    /// Appends `s` whole, or nothing (and marks the buffer overflowed).
+    pub fn push(&mut self, s: &[u8]) -> &mut Self {
+        match self.bytes.get_mut(self.len..self.len + s.len()) {
+            Some(dst) if !self.overflowed => {
+                dst.copy_from_slice(s);
+                self.len += s.len();
+            }
+            _ => self.overflowed = true,
+        }
+        self
+    }
+
+    /// Appends a string's bytes.
+    pub fn str(&mut self, s: &str) -> &mut Self {
+        self.push(s.as_bytes())
+    }
+
+    /// Appends one byte.
+    pub fn byte(&mut self, b: u8) -> &mut Self {
+        self.push(&[b])
+    }
+
+    /// Appends `n` in decimal.
+    pub fn u64(&mut self, n: u64) -> &mut Self {
+        self.u64_padded(n, 1)
+    }
+
+    /// Appends `n` in decimal, zero-padded on the left to at least `width`
+    /// digits (dates and times: `07`, `2026`).
+    pub fn u64_padded(&mut self, mut n: u64, width: usize) -> &mut Self {
+        // u64::MAX has 20 digits.
+        let mut digits = [b'0'; 20];
+        let mut start = digits.len();
+        while n > 0 || start == digits.len() {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        let start = start.min(digits.len() - width.min(digits.len()));
+        self.push(&digits[start..])
+    }
+
+    /// Appends `n` in lowercase hexadecimal, without leading zeros.
+    pub fn hex(&mut self, mut n: u64) -> &mut Self {
+        let mut digits = [b'0'; 16];
+        let mut start = digits.len();
+        while n > 0 || start == digits.len() {
+            start -= 1;
+            digits[start] = b"0123456789abcdef"[(n & 0xf) as usize];
+            n >>= 4;
+        }
+        self.push(&digits[start..])
+    }
+
+    /// The bytes written so far.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// How many bytes have been written.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing has been written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// True when some push did not fit; what was written before it is intact.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
+    /// Forgets everything after the first `len` bytes, and any overflow.
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+        self.overflowed = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Buf;
+
+    #[test]
+    fn numbers_match_std_formatting() {
+        for n in [0u64, 1, 9, 10, 99, 100, 12345, u32::MAX as u64, u64::MAX] {
+            let mut mem = [0u8; 64];
+            let mut b = Buf::new(&mut mem);
+            b.u64(n).byte(b' ').hex(n);
+            assert_eq!(b.as_bytes(), format!("{n} {n:x}").as_bytes());
+        }
+    }
+
+    #[test]
+    fn padding() {
+        let mut mem = [0u8; 64];
+        let mut b = Buf::new(&mut mem);
+        b.u64_padded(7, 2).byte(b'|').u64_padded(2026, 2).byte(b'|');
+        b.u64_padded(0, 4).byte(b'|').u64_padded(5, 40);
+        assert_eq!(b.as_bytes(), b"07|2026|0000|00000000000000000005");
+    }
+
+    #[test]
+    fn overflow_drops_the_whole_push_and_is_sticky() {
+        let mut mem = [0u8; 8];
+        let mut b = Buf::new(&mut mem);
+        b.str("hello");
+        assert!(!b.overflowed());
+        b.str("world");
+        assert!(b.overflowed());
+        b.str("!");
+        assert_eq!(b.as_bytes(), b"hello");
+        b.truncate(2);
+        assert!(!b.overflowed());
+        b.str("y!");
+        assert_eq!(b.as_bytes(), b"hey!");
+    }
+}

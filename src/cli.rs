@@ -1,0 +1,341 @@
+//! Command-line arguments, shaped like `python -m http.server`:
+//! `httpd [PORT] [-b ADDR] [-d DIR] ...`. Parsing is pure; the caller
+//! prints `USAGE` and exits 2 on an error.
+
+use crate::net::addr;
+use crate::serve::Options;
+
+/// The most `--header` options; each is copied into every response head,
+/// which must fit in a connection's output buffer.
+pub const MAX_HEADERS: usize = 16;
+
+/// Port served when none is given, as python's http.server.
+pub const DEFAULT_PORT: u16 = 8080;
+
+/// Connection slots per worker when `--max-connections` is not given.
+/// Enough for thousands of idle keep-alive clients per core; each slot
+/// costs about 12 KiB of address space, and memory only when used.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 8192;
+
+/// Upper bound of `--max-connections`: far above what one process's file
+/// descriptor limit usually allows.
+pub const MAX_CONNECTIONS_LIMIT: usize = 1 << 20;
+
+/// Seconds a client has to send a request head, and to make progress
+/// while receiving a response, when `--timeout` is not given.
+pub const DEFAULT_TIMEOUT_SECS: u32 = 30;
+
+/// The usage text, printed for `--help` and after an argument error.
+pub const USAGE: &str = "\
+usage: httpd [PORT] [-b ADDR] [-d DIR] [options]
+
+Serve the files of DIR over HTTP, like `python3 -m http.server`.
+
+  PORT                    port to listen on (default 8080; 0 picks a free one)
+  -b, --bind ADDR         address to listen on (default 0.0.0.0; :: for IPv6 and IPv4)
+  -d, --directory DIR     directory to serve (default: the current directory)
+  -w, --workers N         worker processes (default: the CPUs this process may use)
+  --max-connections N     open connections per worker (default 8192)
+  --timeout SECS          request and transfer timeout (default 30); idle keep-alive
+                          connections are closed after half of it
+  -H, --header 'N: V'     add a header to every response (repeatable)
+  --cors                  allow any origin (Access-Control-Allow-Origin: *) and
+                          answer OPTIONS preflight requests
+  --spa                   serve /index.html for paths that do not exist
+  --no-listing            answer 403 for directories without an index.html
+  --hide-dotfiles         leave names starting with '.' out of listings
+  -q, --quiet             no access log
+  -h, --help              show this help
+  -V, --version           show the version
+";
+
+/// The listening address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bind {
+    V4([u8; 4]),
+    V6([u8; 16]),
+}
+
+/// Everything `httpd` needs to serve.
+#[derive(Clone, Copy, Debug)]
+pub struct Config<'a> {
+    pub port: u16,
+    pub bind: Bind,
+    pub directory: &'a [u8],
+    /// 0: one per CPU in the affinity mask.
+    pub workers: usize,
+    pub max_connections: usize,
+    pub timeout_secs: u32,
+    pub headers: [&'a [u8]; MAX_HEADERS],
+    pub header_count: usize,
+    pub options: Options,
+    pub quiet: bool,
+}
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Command<'a> {
+    Serve(Config<'a>),
+    Help,
+    Version,
+}
+
+/// An argument error: what was wrong and the argument it was about.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Error<'a> {
+    pub message: &'static str,
+    pub arg: &'a [u8],
+}
+
+/// Parses `args` (without the program name).
+pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
+    let mut config = Config {
+        port: DEFAULT_PORT,
+        bind: Bind::V4([0, 0, 0, 0]),
+        directory: b".",
+        workers: 0,
+        max_connections: DEFAULT_MAX_CONNECTIONS,
+        timeout_secs: DEFAULT_TIMEOUT_SECS,
+        headers: [b""; MAX_HEADERS],
+        header_count: 0,
+        options: Options {
+            listing: true,
+            hide_dotfiles: false,
+            cors: false,
+            spa: false,
+        },
+        quiet: false,
+    };
+    let mut port_seen = false;
+    let mut rest = args.iter();
+    while let Some(&arg) = rest.next() {
+        // `--name=value` is the same as `--name value`.
+        let (name, inline) = match arg.iter().position(|&b| b == b'=') {
+            Some(eq) if arg.starts_with(b"--") => (&arg[..eq], Some(&arg[eq + 1..])),
+            _ => (arg, None),
+        };
+        let mut value = || {
+            inline.or_else(|| rest.next().copied()).ok_or(Error {
+                message: "missing value for",
+                arg,
+            })
+        };
+        match name {
+            b"-h" | b"--help" => return Ok(Command::Help),
+            b"-V" | b"--version" => return Ok(Command::Version),
+            b"-b" | b"--bind" => {
+                let v = value()?;
+                config.bind = match (addr::parse_ipv4(v), addr::parse_ipv6(v)) {
+                    (Some(ip), _) => Bind::V4(ip),
+                    (None, Some(ip)) => Bind::V6(ip),
+                    _ => {
+                        return Err(Error {
+                            message: "not an IP address",
+                            arg: v,
+                        });
+                    }
+                };
+            }
+            b"-d" | b"--directory" => {
+                let v = value()?;
+                if v.is_empty() {
+                    return Err(Error {
+                        message: "empty directory",
+                        arg,
+                    });
+                }
+                config.directory = v;
+            }
+            b"-w" | b"--workers" => config.workers = number(value()?, 1, 1024)?,
+            b"--max-connections" => {
+                config.max_connections = number(value()?, 1, MAX_CONNECTIONS_LIMIT)?
+            }
+            b"--timeout" => config.timeout_secs = number(value()?, 1, 86_400)? as u32,
+            b"-H" | b"--header" => {
+                let v = value()?;
+                if config.header_count == MAX_HEADERS {
+                    return Err(Error {
+                        message: "too many headers",
+                        arg: v,
+                    });
+                }
+                if !valid_header(v) {
+                    return Err(Error {
+                        message: "not a header line 'Name: value'",
+                        arg: v,
+                    });
+                }
+                config.headers[config.header_count] = v;
+                config.header_count += 1;
+            }
+            b"--cors" => config.options.cors = true,
+            b"--spa" => config.options.spa = true,
+            b"--no-listing" => config.options.listing = false,
+            b"--hide-dotfiles" => config.options.hide_dotfiles = true,
+            b"-q" | b"--quiet" => config.quiet = true,
+            _ if inline.is_none() && !port_seen && arg.first().is_some_and(u8::is_ascii_digit) => {
+                config.port = number(arg, 0, 65_535)? as u16;
+                port_seen = true;
+            }
+            _ => {
+                return Err(Error {
+                    message: "unknown argument",
+                    arg,
+                });
+            }
+        }
+        if inline.is_some()
+            && matches!(
+                name,
+                b"--cors" | b"--spa" | b"--no-listing" | b"--hide-dotfiles" | b"--quiet"
+            )
+        {
+            return Err(Error {
+                message: "takes no value",
+                arg,
+            });
+        }
+    }
+    Ok(Command::Serve(config))
+}
+
+/// A decimal in `min..=max`.
+fn number(s: &[u8], min: usize, max: usize) -> Result<usize, Error<'_>> {
+    let err = Error {
+        message: "not a number in range",
+        arg: s,
+    };
+    if s.is_empty() || s.len() > 9 {
+        return Err(err);
+    }
+    let mut n = 0usize;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            return Err(err);
+        }
+        n = n * 10 + usize::from(b - b'0');
+    }
+    if n < min || n > max {
+        return Err(err);
+    }
+    Ok(n)
+}
+
+/// `Name: value`: a token, a colon, a value of visible bytes and spaces
+/// (no CR or LF, so no header can smuggle another line).
+fn valid_header(line: &[u8]) -> bool {
+    let Some(colon) = line.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    let (name, value) = line.split_at(colon);
+    !name.is_empty()
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && value
+            .iter()
+            .all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> Config<'static> {
+        let args: Vec<&'static [u8]> = args
+            .iter()
+            .map(|a| a.to_string().leak().as_bytes())
+            .collect();
+        match parse(Box::leak(args.into_boxed_slice())) {
+            Ok(Command::Serve(c)) => c,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn fails(args: &[&str]) -> &'static str {
+        let args: Vec<&'static [u8]> = args
+            .iter()
+            .map(|a| a.to_string().leak().as_bytes())
+            .collect();
+        parse(Box::leak(args.into_boxed_slice()))
+            .unwrap_err()
+            .message
+    }
+
+    #[test]
+    fn defaults_like_python() {
+        let c = serve(&[]);
+        assert_eq!(
+            (c.port, c.bind, c.directory),
+            (8080, Bind::V4([0; 4]), &b"."[..])
+        );
+        assert!(c.options.listing && !c.options.cors && !c.quiet);
+    }
+
+    #[test]
+    fn every_option() {
+        let c = serve(&[
+            "0",
+            "-b",
+            "::1",
+            "--directory=/srv",
+            "-w",
+            "3",
+            "--max-connections",
+            "100",
+            "--timeout=5",
+            "-H",
+            "Cache-Control: no-store",
+            "--header",
+            "X-A: b",
+            "--cors",
+            "--spa",
+            "--no-listing",
+            "--hide-dotfiles",
+            "-q",
+        ]);
+        assert_eq!(c.port, 0);
+        let mut v6 = [0u8; 16];
+        v6[15] = 1;
+        assert_eq!(c.bind, Bind::V6(v6));
+        assert_eq!(c.directory, b"/srv");
+        assert_eq!((c.workers, c.max_connections, c.timeout_secs), (3, 100, 5));
+        assert_eq!(
+            &c.headers[..c.header_count],
+            &[&b"Cache-Control: no-store"[..], b"X-A: b"]
+        );
+        assert!(
+            c.options.cors
+                && c.options.spa
+                && !c.options.listing
+                && c.options.hide_dotfiles
+                && c.quiet
+        );
+        assert_eq!(
+            serve(&["8000", "--bind", "127.0.0.1"]).bind,
+            Bind::V4([127, 0, 0, 1])
+        );
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(fails(&["65536"]), "not a number in range");
+        assert_eq!(fails(&["80", "81"]), "unknown argument");
+        assert_eq!(fails(&["-b"]), "missing value for");
+        assert_eq!(fails(&["-b", "localhost"]), "not an IP address");
+        assert_eq!(fails(&["--workers", "0"]), "not a number in range");
+        assert_eq!(fails(&["--bogus"]), "unknown argument");
+        assert_eq!(fails(&["-H", "NoColon"]), "not a header line 'Name: value'");
+        assert_eq!(
+            fails(&["-H", "Bad Name: x"]),
+            "not a header line 'Name: value'"
+        );
+        assert_eq!(
+            fails(&["-H", "A: b\r\nSet-Cookie: x"]),
+            "not a header line 'Name: value'"
+        );
+        assert_eq!(fails(&["--cors=1"]), "takes no value");
+        assert!(matches!(parse(&[b"-h"]), Ok(Command::Help)));
+        assert!(matches!(parse(&[b"--version"]), Ok(Command::Version)));
+    }
+}

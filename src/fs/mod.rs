@@ -1,0 +1,7 @@
+//! The file system side: decoding and normalizing request paths, opening
+//! files beneath the root, reading directories and rendering listings.
+
+pub mod listing;
+pub mod page;
+pub mod path;
+pub mod root;

@@ -1,0 +1,452 @@
+//! Validators and conditional requests (RFC 9110 §8.8, §13): the strong
+//! `ETag` this server sends for a file, and the checks behind
+//! `If-None-Match`, `If-Modified-Since` and `If-Range`. Pure functions over
+//! raw header bytes; HTTP-dates are parsed elsewhere
+//! (`crate::http::date::parse_http_date`) and passed in as Unix seconds.
+//!
+//! # Evaluation order the caller must follow (RFC 9110 §13.2.2)
+//!
+//! Preconditions are evaluated only when the response without them would
+//! be a 2xx (§13.2.1): a 404, 403, 301 and so on ignore them all. Then:
+//!
+//! 1. `If-Match` and `If-Unmodified-Since` (steps 1-2) are not evaluated by
+//!    this module; for GET/HEAD of a static file they can only turn a 200
+//!    into a 412.
+//! 2. If `If-None-Match` is present: when [`none_match`] is true, answer
+//!    304 (Not Modified) for GET and HEAD (412 for any other method);
+//!    otherwise go on to step 4. `If-Modified-Since` is then IGNORED, even
+//!    if present (§13.1.3: "A recipient MUST ignore If-Modified-Since if the
+//!    request contains an If-None-Match header field").
+//! 3. Else, only for GET and HEAD, if `If-Modified-Since` is present and
+//!    parses as an HTTP-date (an invalid date means the field is ignored),
+//!    answer 304 when [`modified_since`] is false.
+//! 4. Only now, for GET with a `Range` header, evaluate `If-Range`: when it
+//!    is present and [`if_range_matches`] is false, ignore `Range` and send
+//!    the whole file with 200; otherwise evaluate `Range` (`http::range`).
+//!    `If-Range` without `Range` is ignored (§13.1.5).
+//! 5. Otherwise answer normally (200).
+//!
+//! A 304 must carry the `ETag` (and `Date`, `Cache-Control`, `Expires`,
+//! `Vary`) that a 200 would (§15.4.5).
+
+use crate::buf::Buf;
+
+/// The longest value [`etag`] appends, quotes included, so a caller can
+/// size its buffer: 2 quotes, 16 hex digits of inode, 16 of size, 2
+/// hyphens, an optional minus sign, and at most 24 hex digits of signed
+/// nanoseconds (`|i64::MIN| * 10^9 + 10^9 < 2^93`).
+pub const ETAG_MAX_BYTES: usize = 2 + 16 + 16 + 2 + 1 + 24;
+
+/// Nanoseconds in a second, to combine a modification time's two parts.
+const NANOS_PER_SEC: i128 = 1_000_000_000;
+
+/// The obsolete "weak" indicator, case-sensitive (`%s"W/"`, RFC 9110 §8.8.3).
+const WEAK_PREFIX: &[u8] = b"W/";
+
+/// Appends the strong entity tag for a file (RFC 9110 §8.8.3), quotes
+/// included: `"<inode>-<size>-<mtime>"`, where each part is lowercase hex
+/// without leading zeros, and `<mtime>` is the modification time in
+/// nanoseconds since the Unix epoch (`mtime_secs * 10^9 + mtime_nsec`),
+/// preceded by `-` when it is before the epoch (so `"1a-2b--3c"` is valid).
+///
+/// Any change to the inode (file replaced), the size or the modification
+/// time changes the tag; distinct inputs give distinct tags as long as
+/// `mtime_nsec < 10^9`, as `stat` guarantees. The tag is strong because a
+/// file whose three values are unchanged is taken to have unchanged bytes,
+/// which is the usual assumption of static servers. At most
+/// [`ETAG_MAX_BYTES`] bytes are appended.
+pub fn etag(buf: &mut Buf, inode: u64, size: u64, mtime_secs: i64, mtime_nsec: u32) {
+    // i128 cannot overflow here: |i64| * 10^9 + u32 < 2^94.
+    let nanos = i128::from(mtime_secs) * NANOS_PER_SEC + i128::from(mtime_nsec);
+    buf.byte(b'"').hex(inode).byte(b'-').hex(size).byte(b'-');
+    if nanos < 0 {
+        buf.byte(b'-');
+    }
+    push_hex_u128(buf, nanos.unsigned_abs());
+    buf.byte(b'"');
+}
+
+/// Whether an `If-None-Match` value matches the current entity tag `etag`
+/// (as produced by [`etag`]), using the WEAK comparison that §13.1.2
+/// requires: `W/"x"` and `"x"` match. `*` matches, since the caller only
+/// asks for an existing file. List members are separated by commas with
+/// optional whitespace; empty members are skipped and malformed ones
+/// ignored (the rest of the list still counts). True means: answer 304 to
+/// GET or HEAD.
+pub fn none_match(header: &[u8], etag: &[u8]) -> bool {
+    let Some(ours) = parse_whole_tag(etag) else {
+        return false;
+    };
+    let value = trim_ows(header);
+    // `If-None-Match = "*" / #entity-tag`: a `*` inside a list is not in
+    // the grammar and is skipped as a malformed member below.
+    if value == b"*" {
+        return true;
+    }
+    let mut rest = value;
+    loop {
+        // Skip OWS and the commas of empty members (§5.6.1.2).
+        let start = rest
+            .iter()
+            .position(|&b| !matches!(b, b' ' | b'\t' | b','))
+            .unwrap_or(rest.len());
+        rest = rest.get(start..).unwrap_or(&[]);
+        if rest.is_empty() {
+            return false;
+        }
+        if let Some((tag, after)) = parse_tag(rest) {
+            let after = skip_ows(after);
+            if after.is_empty() || after.first() == Some(&b',') {
+                if tag.opaque == ours.opaque {
+                    return true;
+                }
+                rest = after;
+                continue;
+            }
+        }
+        // A malformed member: resume after the first comma at or past its
+        // start. A valid tag may contain commas (`"a,b"`), but a malformed
+        // one has no reliable end, and this always makes progress.
+        match rest.iter().position(|&b| b == b',') {
+            Some(comma) => rest = rest.get(comma + 1..).unwrap_or(&[]),
+            None => return false,
+        }
+    }
+}
+
+/// `If-Modified-Since` (RFC 9110 §13.1.3): whether a file last modified at
+/// `last_modified_secs` has changed after `if_modified_since_secs` (both
+/// Unix seconds). False means "not modified": answer 304 to GET or HEAD.
+/// The comparison is in whole seconds because HTTP-dates have one-second
+/// resolution and `Last-Modified` is sent truncated to the second.
+pub fn modified_since(if_modified_since_secs: i64, last_modified_secs: i64) -> bool {
+    last_modified_secs > if_modified_since_secs
+}
+
+/// `If-Range` (RFC 9110 §13.1.5): whether the validator in `header`
+/// matches the current file, so that `Range` is honoured; false means send
+/// the whole file with 200.
+///
+/// A value starting with `"` or `W/` is an entity tag and matches only by
+/// STRONG comparison with `etag`: a weak tag never matches. Any other value
+/// is given to `parse_date` (the trimmed value) and matches only when it
+/// equals `last_modified_secs` exactly; this server's `Last-Modified` is
+/// taken to be strong enough for that. Anything unparsable is false.
+pub fn if_range_matches(
+    header: &[u8],
+    etag: &[u8],
+    last_modified_secs: i64,
+    parse_date: fn(&[u8]) -> Option<i64>,
+) -> bool {
+    let value = trim_ows(header);
+    // §13.1.5: the two forms are told apart by their first characters.
+    if value.starts_with(b"\"") || value.starts_with(WEAK_PREFIX) {
+        let (Some(theirs), Some(ours)) = (parse_whole_tag(value), parse_whole_tag(etag)) else {
+            return false;
+        };
+        // Strong comparison (§8.8.3.2): neither is weak and opaques equal.
+        return !theirs.weak && !ours.weak && theirs.opaque == ours.opaque;
+    }
+    parse_date(value) == Some(last_modified_secs)
+}
+
+/// A parsed `entity-tag` (RFC 9110 §8.8.3).
+struct Tag<'a> {
+    weak: bool,
+    /// The characters between the quotes.
+    opaque: &'a [u8],
+}
+
+/// Parses an entity tag at the start of `bytes`; returns it and what
+/// follows, or `None` when `bytes` does not start with one.
+fn parse_tag(bytes: &[u8]) -> Option<(Tag<'_>, &[u8])> {
+    let (weak, rest) = match bytes.strip_prefix(WEAK_PREFIX) {
+        Some(rest) => (true, rest),
+        None => (false, bytes),
+    };
+    let rest = rest.strip_prefix(b"\"")?;
+    let close = rest.iter().position(|&b| b == b'"')?;
+    let opaque = rest.get(..close)?;
+    if !opaque.iter().all(|&b| is_etagc(b)) {
+        return None;
+    }
+    Some((Tag { weak, opaque }, rest.get(close + 1..)?))
+}
+
+/// An entity tag that is the whole of `bytes` apart from surrounding OWS.
+fn parse_whole_tag(bytes: &[u8]) -> Option<Tag<'_>> {
+    match parse_tag(trim_ows(bytes))? {
+        (tag, []) => Some(tag),
+        _ => None,
+    }
+}
+
+/// `etagc = %x21 / %x23-7E / obs-text` (RFC 9110 §8.8.3): visible
+/// characters but `"`, and bytes 0x80-0xFF.
+fn is_etagc(b: u8) -> bool {
+    b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80
+}
+
+/// Appends `n` in lowercase hex without leading zeros (`Buf::hex` only
+/// takes a `u64`).
+fn push_hex_u128(buf: &mut Buf, n: u128) {
+    let high = (n >> 64) as u64;
+    let low = n as u64;
+    if high == 0 {
+        buf.hex(low);
+        return;
+    }
+    buf.hex(high);
+    // The low half, zero-padded to its full 16 digits.
+    let mut digits = [0u8; 16];
+    for (i, d) in digits.iter_mut().rev().enumerate() {
+        let nibble = ((low >> (4 * i)) & 0xf) as u8;
+        *d = if nibble < 10 {
+            b'0' + nibble
+        } else {
+            b'a' + nibble - 10
+        };
+    }
+    buf.push(&digits);
+}
+
+/// Whether `b` is OWS (SP / HTAB, RFC 9110 §5.6.3).
+fn is_ows(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// `bytes` without leading OWS.
+fn skip_ows(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|&b| !is_ows(b))
+        .unwrap_or(bytes.len());
+    bytes.get(start..).unwrap_or(&[])
+}
+
+/// `bytes` without leading and trailing OWS.
+fn trim_ows(bytes: &[u8]) -> &[u8] {
+    let bytes = skip_ows(bytes);
+    let end = bytes.iter().rposition(|&b| !is_ows(b)).map_or(0, |i| i + 1);
+    bytes.get(..end).unwrap_or(&[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ETAG_MAX_BYTES, etag, if_range_matches, modified_since, none_match};
+    use crate::buf::Buf;
+
+    fn tag_of(inode: u64, size: u64, secs: i64, nsec: u32) -> Vec<u8> {
+        let mut mem = [0u8; ETAG_MAX_BYTES];
+        let mut b = Buf::new(&mut mem);
+        etag(&mut b, inode, size, secs, nsec);
+        assert!(!b.overflowed(), "{inode} {size} {secs} {nsec}");
+        b.as_bytes().to_vec()
+    }
+
+    /// The documented format, rebuilt with `format!` as the oracle.
+    fn expected(inode: u64, size: u64, secs: i64, nsec: u32) -> String {
+        let ns = i128::from(secs) * 1_000_000_000 + i128::from(nsec);
+        let sign = if ns < 0 { "-" } else { "" };
+        format!("\"{inode:x}-{size:x}-{sign}{:x}\"", ns.unsigned_abs())
+    }
+
+    #[test]
+    fn etag_format() {
+        assert_eq!(tag_of(0, 0, 0, 0), b"\"0-0-0\"");
+        assert_eq!(tag_of(0x1a, 0x2b, 0, 0x3c), b"\"1a-2b-3c\"");
+        assert_eq!(tag_of(0x1a, 0x2b, -1, 0), b"\"1a-2b--3b9aca00\"");
+        assert_eq!(tag_of(1, 2, 1, 5), b"\"1-2-3b9aca05\"");
+        let cases = [
+            (0u64, 0u64, 0i64, 0u32),
+            (1, 1, 1_700_000_000, 123_456_789),
+            (u64::MAX, u64::MAX, i64::MAX, 999_999_999),
+            (u64::MAX, u64::MAX, i64::MIN, 0),
+            (u64::MAX, u64::MAX, i64::MIN, 999_999_999),
+            (12, 34, 18_446_744_073, 709_551_615),
+            (12, 34, 18_446_744_073, 709_551_616),
+            (12, 34, -5, 999_999_999),
+            (3, 4, -1, 999_999_999),
+        ];
+        let mut longest = 0;
+        for (i, s, secs, ns) in cases {
+            let got = tag_of(i, s, secs, ns);
+            assert_eq!(
+                String::from_utf8(got.clone()).unwrap(),
+                expected(i, s, secs, ns)
+            );
+            // A valid strong entity-tag that none_match recognises.
+            assert!(none_match(&got, &got));
+            longest = longest.max(got.len());
+        }
+        assert_eq!(longest, ETAG_MAX_BYTES);
+        // One byte short must overflow rather than write a cut tag.
+        let mut mem = [0u8; ETAG_MAX_BYTES - 1];
+        let mut b = Buf::new(&mut mem);
+        etag(&mut b, u64::MAX, u64::MAX, i64::MIN, 999_999_999);
+        assert!(b.overflowed());
+    }
+
+    #[test]
+    fn etag_changes_with_each_input() {
+        let base = tag_of(100, 200, 1_700_000_000, 500);
+        assert_ne!(base, tag_of(101, 200, 1_700_000_000, 500));
+        assert_ne!(base, tag_of(100, 201, 1_700_000_000, 500));
+        assert_ne!(base, tag_of(100, 200, 1_700_000_001, 500));
+        assert_ne!(base, tag_of(100, 200, 1_700_000_000, 501));
+        assert_ne!(tag_of(1, 2, 0, 1), tag_of(1, 2, -0, 0));
+        assert_ne!(tag_of(1, 2, 1, 0), tag_of(1, 2, -1, 0));
+    }
+
+    #[test]
+    fn none_match_table() {
+        let ours = b"\"abc\"";
+        let cases: &[(&str, bool)] = &[
+            ("\"abc\"", true),
+            ("W/\"abc\"", true),
+            ("  \"abc\"\t", true),
+            ("*", true),
+            (" * ", true),
+            ("\"xyz\"", false),
+            ("\"ABC\"", false),
+            ("w/\"abc\"", false),
+            ("W/ \"abc\"", false),
+            ("\"a\", \"b\"", false),
+            ("\"a\", \"abc\"", true),
+            ("\"abc\", \"b\"", true),
+            ("W/\"a\" ,\"abc\"", true),
+            ("W/\"a\" ,W/\"abc\"", true),
+            ("\"a\",\"abc\"", true),
+            ("\"a\"\t,\t\"abc\"", true),
+            (",,\"abc\",,", true),
+            (", ,\t,", false),
+            ("", false),
+            ("   ", false),
+            // Malformed members are skipped, the rest still counts.
+            ("\"abc", false),
+            ("abc\"", false),
+            ("abc", false),
+            ("\"a, \"abc\"", true),
+            ("abc\", \"abc\"", true),
+            ("\"abc\"x", false),
+            ("\"abc\"x, \"abc\"", true),
+            ("\"a\" \"abc\"", false),
+            ("\"a\" \"b\", \"abc\"", true),
+            ("*, \"abc\"", true),
+            ("*, \"a\"", false),
+            ("\"a\", *", false),
+            ("**", false),
+            ("\"a\"\"abc\"", false),
+            ("\"ab c\"", false),
+            ("\"abc\" ;", false),
+            ("W/", false),
+            ("W/\"", false),
+            ("\"", false),
+            ("\"\"", false),
+            // A comma inside a valid tag is part of it.
+            ("\"a,abc\"", false),
+            ("\"x,y\", \"abc\"", true),
+        ];
+        for &(header, want) in cases {
+            assert_eq!(none_match(header.as_bytes(), ours), want, "{header:?}");
+        }
+        // Our tag may be weak-marked too (the comparison is weak anyway),
+        // and an empty opaque tag is still a tag.
+        assert!(none_match(b"\"abc\"", b"W/\"abc\""));
+        assert!(none_match(b"\"\"", b"\"\""));
+        assert!(none_match(b"\"x\", \"\"", b"\"\""));
+        // Obs-text is allowed inside tags.
+        assert!(none_match(b"\"\xff\x80\"", b"\"\xff\x80\""));
+        // SP is not an etagc: such a tag is malformed on either side.
+        assert!(!none_match(b"\"a b\"", b"\"a b\""));
+        // A malformed current tag matches nothing, not even `*`.
+        assert!(!none_match(b"*", b"abc"));
+        assert!(!none_match(b"\"abc\"", b"\"abc"));
+    }
+
+    #[test]
+    fn modified_since_table() {
+        assert!(!modified_since(1000, 1000));
+        assert!(!modified_since(1000, 999));
+        assert!(modified_since(1000, 1001));
+        assert!(modified_since(i64::MIN, 0));
+        assert!(!modified_since(i64::MAX, i64::MAX));
+        assert!(!modified_since(0, -1));
+    }
+
+    /// A stand-in for `http::date::parse_http_date`: `@<decimal secs>`.
+    fn fake_date(bytes: &[u8]) -> Option<i64> {
+        std::str::from_utf8(bytes.strip_prefix(b"@")?)
+            .ok()?
+            .parse()
+            .ok()
+    }
+
+    #[test]
+    fn if_range_table() {
+        let ours = b"\"abc\"";
+        let lm = 1_000;
+        let cases: &[(&str, bool)] = &[
+            ("\"abc\"", true),
+            (" \"abc\" ", true),
+            ("W/\"abc\"", false),
+            ("\"abd\"", false),
+            ("\"ABC\"", false),
+            ("\"abc\", \"abc\"", false),
+            ("\"abc", false),
+            ("\"abc\"x", false),
+            ("W/", false),
+            ("@1000", true),
+            (" @1000\t", true),
+            ("@999", false),
+            ("@1001", false),
+            ("@", false),
+            ("1000", false),
+            ("garbage", false),
+            ("", false),
+            ("*", false),
+        ];
+        for &(header, want) in cases {
+            let got = if_range_matches(header.as_bytes(), ours, lm, fake_date);
+            assert_eq!(got, want, "{header:?}");
+        }
+        // A weak current tag never matches strongly.
+        assert!(!if_range_matches(b"\"abc\"", b"W/\"abc\"", lm, fake_date));
+        // Our own tags round-trip.
+        let t = tag_of(7, 8, 9, 10);
+        assert!(if_range_matches(&t, &t, lm, fake_date));
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b"\"W/, \t*abc\xff";
+        let mut buf = [0u8; 40];
+        for round in 0..100_000 {
+            let len = (next() % buf.len() as u64) as usize;
+            for b in buf.iter_mut().take(len) {
+                let r = next();
+                *b = if round % 2 == 0 {
+                    alphabet[(r % alphabet.len() as u64) as usize]
+                } else {
+                    r as u8
+                };
+            }
+            let h = &buf[..len];
+            let m = none_match(h, b"\"abc\"");
+            // The only tags the alphabet can match contain exactly `abc`.
+            if m && h.iter().any(|&b| b != b'*' && b != b' ' && b != b'\t') {
+                assert!(h.windows(5).any(|w| w == b"\"abc\""), "{h:?}");
+            }
+            none_match(b"\"abc\"", h);
+            if_range_matches(h, b"\"abc\"", 0, fake_date);
+            if_range_matches(b"\"abc\"", h, 0, fake_date);
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! Content-Type by file extension for the files the server sends (RFC 9110
+//! §8.3). The values are the common IANA / WHATWG ones, as in nginx's
+//! `mime.types` and python's `mimetypes`. `text/*` types carry
+//! `; charset=utf-8` so browsers do not guess an encoding; source and config
+//! files are served as `text/plain` so browsers show them instead of
+//! downloading them. Anything unknown is `application/octet-stream`, which
+//! RFC 9110 §8.3 suggests when the type is not known.
+
+/// Longest extension in the table (`webmanifest`); anything longer is
+/// unknown without being looked at, which also bounds the stack buffer the
+/// extension is lowercased into.
+const MAX_EXTENSION_BYTES: usize = 11;
+
+/// The type of bytes whose kind is not known (RFC 9110 §8.3).
+const UNKNOWN: &str = "application/octet-stream";
+
+/// Plain UTF-8 text: source code, configuration and logs shown inline.
+const PLAIN: &str = "text/plain; charset=utf-8";
+
+/// The Content-Type for a file path, chosen by its extension: the bytes after
+/// the last `.` of the last `/`-separated segment, compared
+/// case-insensitively. Leading dots do not start an extension (`.bashrc`,
+/// like python's `os.path.splitext`), nor does a trailing dot (`file.`).
+/// Unknown or missing extensions give `application/octet-stream`.
+pub fn content_type(path: &[u8]) -> &'static str {
+    let name = match path.iter().rposition(|&b| b == b'/') {
+        Some(slash) => path.get(slash + 1..).unwrap_or_default(),
+        None => path,
+    };
+    let leading_dots = name.iter().take_while(|&&b| b == b'.').count();
+    let name = name.get(leading_dots..).unwrap_or_default();
+    let Some(dot) = name.iter().rposition(|&b| b == b'.') else {
+        return UNKNOWN;
+    };
+    let ext = name.get(dot + 1..).unwrap_or_default();
+    let mut lower = [0u8; MAX_EXTENSION_BYTES];
+    let Some(dst) = lower.get_mut(..ext.len()) else {
+        return UNKNOWN;
+    };
+    for (d, s) in dst.iter_mut().zip(ext) {
+        *d = s.to_ascii_lowercase();
+    }
+    by_extension(dst)
+}
+
+/// The table itself, keyed by a lowercase extension.
+fn by_extension(ext: &[u8]) -> &'static str {
+    match ext {
+        // Web pages and their parts.
+        b"html" | b"htm" => "text/html; charset=utf-8",
+        b"css" => "text/css; charset=utf-8",
+        // RFC 9239 makes text/javascript the one JavaScript type.
+        b"js" | b"mjs" => "text/javascript; charset=utf-8",
+        // RFC 8259 §11 defines no charset parameter for JSON: it is UTF-8.
+        b"json" | b"map" => "application/json",
+        b"webmanifest" => "application/manifest+json",
+        b"wasm" => "application/wasm",
+        b"xml" => "text/xml; charset=utf-8",
+        b"txt" => PLAIN,
+        b"md" => "text/markdown; charset=utf-8",
+        b"csv" => "text/csv; charset=utf-8",
+        b"vtt" => "text/vtt; charset=utf-8",
+        b"ics" => "text/calendar; charset=utf-8",
+        // Source, configuration and logs: shown, not downloaded.
+        b"sh" | b"py" | b"rs" | b"c" | b"h" | b"toml" | b"yaml" | b"yml" | b"ini" | b"log"
+        | b"conf" => PLAIN,
+        // Images.
+        b"svg" => "image/svg+xml",
+        b"png" => "image/png",
+        b"jpg" | b"jpeg" => "image/jpeg",
+        b"gif" => "image/gif",
+        b"webp" => "image/webp",
+        b"avif" => "image/avif",
+        b"ico" => "image/x-icon",
+        b"bmp" => "image/bmp",
+        // Fonts (RFC 8081).
+        b"woff" => "font/woff",
+        b"woff2" => "font/woff2",
+        b"ttf" => "font/ttf",
+        b"otf" => "font/otf",
+        // Video.
+        b"mp4" => "video/mp4",
+        b"m4v" => "video/x-m4v",
+        b"webm" => "video/webm",
+        b"ogv" => "video/ogg",
+        b"mov" => "video/quicktime",
+        b"mkv" => "video/x-matroska",
+        // Audio.
+        b"mp3" => "audio/mpeg",
+        b"m4a" => "audio/mp4",
+        b"aac" => "audio/aac",
+        // RFC 7845 §9: Ogg Opus files are audio/ogg.
+        b"ogg" | b"oga" | b"opus" => "audio/ogg",
+        b"flac" => "audio/flac",
+        b"wav" => "audio/wav",
+        // Documents.
+        b"pdf" => "application/pdf",
+        b"rtf" => "application/rtf",
+        b"epub" => "application/epub+zip",
+        // Archives and packages. `.br` stays unknown on purpose: a bare
+        // Brotli stream has no registered media type.
+        b"zip" => "application/zip",
+        b"gz" => "application/gzip",
+        b"tar" => "application/x-tar",
+        b"bz2" => "application/x-bzip2",
+        b"xz" => "application/x-xz",
+        b"7z" => "application/x-7z-compressed",
+        b"zst" => "application/zstd",
+        b"jar" => "application/java-archive",
+        b"apk" => "application/vnd.android.package-archive",
+        b"deb" => "application/vnd.debian.binary-package",
+        b"iso" => "application/x-iso9660-image",
+        _ => UNKNOWN,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every extension the table knows, with its type.
+    const KNOWN: &[(&str, &str)] = &[
+        ("html", "text/html; charset=utf-8"),
+        ("htm", "text/html; charset=utf-8"),
+        ("css", "text/css; charset=utf-8"),
+        ("js", "text/javascript; charset=utf-8"),
+        ("mjs", "text/javascript; charset=utf-8"),
+        ("json", "application/json"),
+        ("map", "application/json"),
+        ("webmanifest", "application/manifest+json"),
+        ("wasm", "application/wasm"),
+        ("xml", "text/xml; charset=utf-8"),
+        ("txt", "text/plain; charset=utf-8"),
+        ("md", "text/markdown; charset=utf-8"),
+        ("csv", "text/csv; charset=utf-8"),
+        ("vtt", "text/vtt; charset=utf-8"),
+        ("ics", "text/calendar; charset=utf-8"),
+        ("sh", "text/plain; charset=utf-8"),
+        ("py", "text/plain; charset=utf-8"),
+        ("rs", "text/plain; charset=utf-8"),
+        ("c", "text/plain; charset=utf-8"),
+        ("h", "text/plain; charset=utf-8"),
+        ("toml", "text/plain; charset=utf-8"),
+        ("yaml", "text/plain; charset=utf-8"),
+        ("yml", "text/plain; charset=utf-8"),
+        ("ini", "text/plain; charset=utf-8"),
+        ("log", "text/plain; charset=utf-8"),
+        ("conf", "text/plain; charset=utf-8"),
+        ("svg", "image/svg+xml"),
+        ("png", "image/png"),
+        ("jpg", "image/jpeg"),
+        ("jpeg", "image/jpeg"),
+        ("gif", "image/gif"),
+        ("webp", "image/webp"),
+        ("avif", "image/avif"),
+        ("ico", "image/x-icon"),
+        ("bmp", "image/bmp"),
+        ("woff", "font/woff"),
+        ("woff2", "font/woff2"),
+        ("ttf", "font/ttf"),
+        ("otf", "font/otf"),
+        ("mp4", "video/mp4"),
+        ("m4v", "video/x-m4v"),
+        ("webm", "video/webm"),
+        ("ogv", "video/ogg"),
+        ("mov", "video/quicktime"),
+        ("mkv", "video/x-matroska"),
+        ("mp3", "audio/mpeg"),
+        ("m4a", "audio/mp4"),
+        ("aac", "audio/aac"),
+        ("ogg", "audio/ogg"),
+        ("oga", "audio/ogg"),
+        ("opus", "audio/ogg"),
+        ("flac", "audio/flac"),
+        ("wav", "audio/wav"),
+        ("pdf", "application/pdf"),
+        ("rtf", "application/rtf"),
+        ("epub", "application/epub+zip"),
+        ("zip", "application/zip"),
+        ("gz", "application/gzip"),
+        ("tar", "application/x-tar"),
+        ("bz2", "application/x-bzip2"),
+        ("xz", "application/x-xz"),
+        ("7z", "application/x-7z-compressed"),
+        ("zst", "application/zstd"),
+        ("jar", "application/java-archive"),
+        ("apk", "application/vnd.android.package-archive"),
+        ("deb", "application/vnd.debian.binary-package"),
+        ("iso", "application/x-iso9660-image"),
+    ];
+
+    #[test]
+    fn every_known_extension_in_every_case() {
+        for &(ext, ty) in KNOWN {
+            for name in [
+                format!("f.{ext}"),
+                format!("f.{}", ext.to_uppercase()),
+                format!("/srv/www/a.b/Name With Spaces.{ext}"),
+                format!(".{ext}.{ext}"),
+            ] {
+                assert_eq!(content_type(name.as_bytes()), ty, "{name}");
+            }
+            // Mixed case: alternate upper and lower.
+            let mixed: String = ext
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i % 2 == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            assert_eq!(content_type(format!("x.{mixed}").as_bytes()), ty);
+            // The extension alone, with a leading dot, is a dot file.
+            assert_eq!(content_type(format!(".{ext}").as_bytes()), UNKNOWN);
+            assert!(ext.len() <= MAX_EXTENSION_BYTES);
+        }
+    }
+
+    #[test]
+    fn names_table() {
+        let table: &[(&[u8], &str)] = &[
+            (b"index.html", "text/html; charset=utf-8"),
+            (b"A.PNG", "image/png"),
+            (b"photo.JpEg", "image/jpeg"),
+            (b"x.tar.gz", "application/gzip"),
+            (b"x.tar", "application/x-tar"),
+            (b"archive.tar.zst", "application/zstd"),
+            (b"app.min.js", "text/javascript; charset=utf-8"),
+            (b"app.js.map", "application/json"),
+            (b"site.webmanifest", "application/manifest+json"),
+            (b"dir/sub/README.md", "text/markdown; charset=utf-8"),
+            (b"/abs/path/to/main.rs", "text/plain; charset=utf-8"),
+            (b"dir.v1/file", UNKNOWN),
+            (b"dir.png/file", UNKNOWN),
+            (b"dir.png/", UNKNOWN),
+            (b"a.b.c/d.e.css", "text/css; charset=utf-8"),
+            (b".bashrc", UNKNOWN),
+            (b"dir/.bashrc", UNKNOWN),
+            (b".hidden.txt", "text/plain; charset=utf-8"),
+            (b"..txt", UNKNOWN),
+            (b"...", UNKNOWN),
+            (b".", UNKNOWN),
+            (b"..", UNKNOWN),
+            (b"Makefile", UNKNOWN),
+            (b"dir/Makefile", UNKNOWN),
+            (b"file.", UNKNOWN),
+            (b"file.png.", UNKNOWN),
+            (b"", UNKNOWN),
+            (b"/", UNKNOWN),
+            (b"a/", UNKNOWN),
+            (b"x.br", UNKNOWN),
+            (b"x.html.br", UNKNOWN),
+            (b"x.exe", UNKNOWN),
+            (b"x.htmlx", UNKNOWN),
+            (b"x.htm ", UNKNOWN),
+            (b"x. htm", UNKNOWN),
+            (b"x.ht", UNKNOWN),
+            (b"x.webmanifestx", UNKNOWN),
+            (b"x.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", UNKNOWN),
+            (b"x.png\0", UNKNOWN),
+            (b"x.\xffpng", UNKNOWN),
+            (b"x.p\xc3\xa9ng", UNKNOWN),
+            // Backslash is an ordinary byte in a Linux file name.
+            (b"a.png\\b", UNKNOWN),
+            (b"a\\b.png", "image/png"),
+            // Non-ASCII bytes in the name do not disturb the extension.
+            (b"caf\xc3\xa9.PDF", "application/pdf"),
+        ];
+        for &(path, ty) in table {
+            assert_eq!(
+                content_type(path),
+                ty,
+                "{:?}",
+                String::from_utf8_lossy(path)
+            );
+        }
+    }
+
+    #[test]
+    fn textual_types_carry_utf8_and_others_do_not() {
+        for &(ext, ty) in KNOWN {
+            assert_eq!(
+                ty.starts_with("text/"),
+                ty.ends_with("; charset=utf-8"),
+                "{ext}"
+            );
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_do_not_panic() {
+        // Every path of up to three bytes over an alphabet with the
+        // separators, and some long ones.
+        let alphabet = b"./aZ\xff\0";
+        for a in alphabet {
+            for b in alphabet {
+                for c in alphabet {
+                    let ty = content_type(&[*a, *b, *c]);
+                    assert!(ty.contains('/'));
+                }
+            }
+        }
+        let long = [b'.'; 10_000];
+        assert_eq!(content_type(&long), UNKNOWN);
+        let mut long = vec![b'a'; 10_000];
+        long.extend_from_slice(b".css");
+        assert_eq!(content_type(&long), "text/css; charset=utf-8");
+    }
+}

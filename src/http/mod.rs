@@ -1,0 +1,11 @@
+//! HTTP, pure: the request parser, response heads, dates, MIME types,
+//! ranges, conditional requests and content-coding negotiation. Nothing
+//! here makes a syscall, so all of it is unit-tested (and fuzzable) alone.
+
+pub mod conditional;
+pub mod date;
+pub mod encoding;
+pub mod mime;
+pub mod range;
+pub mod request;
+pub mod response;

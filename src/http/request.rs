@@ -1,0 +1,538 @@
+//! The HTTP/1.x request-head parser (RFC 9112 §2-§5, RFC 9110 §5-§7).
+//!
+//! Contract: `parse` works over the caller's fixed buffer (the bytes read so
+//! far) and returns borrowed slices into it: no copies, no allocation. It
+//! never panics on any input: every access is bounds-checked through
+//! iterators, `get` or slice patterns. A head that is not complete yet is
+//! `Incomplete` only while the buffer still has room; a full buffer without
+//! a complete head is `HeadTooLarge`, or `UriTooLong` when even the request
+//! line has not ended, so the limit can never be mistaken for the end of
+//! input.
+//!
+//! Only the headers the server acts on are kept; the rest are validated and
+//! skipped.
+
+/// The largest request head accepted, in bytes: the size of a connection's
+/// input buffer. 8 KiB is what nginx's `large_client_header_buffers` and
+/// Apache's `LimitRequestLine` allow per line, and far above what browsers
+/// send.
+pub const MAX_HEAD_BYTES: usize = 8192;
+
+/// The request method (RFC 9110 §9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Options,
+    /// Any other valid token: answered 501.
+    Other,
+}
+
+/// The protocol version of the request line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    Http10,
+    Http11,
+}
+
+/// Why a request head was refused. `http::response::status_for` maps each
+/// to its status code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParseError {
+    /// More bytes are needed (not an error to answer).
+    Incomplete,
+    /// The request line is not `method SP target SP version`.
+    BadRequestLine,
+    /// The target is not origin-form, absolute-form or `*` (RFC 9112 §3.2).
+    BadTarget,
+    /// `HTTP/` followed by a version this server does not speak.
+    UnsupportedVersion,
+    /// A header line is malformed (bad name, control bytes, obs-fold, or a
+    /// space before the colon, RFC 9112 §5.1).
+    BadHeader,
+    /// HTTP/1.1 without exactly one `Host`, or several (RFC 9112 §3.2).
+    BadHost,
+    /// A `Content-Length` that is not a number, or two different ones
+    /// (RFC 9112 §6.3).
+    BadContentLength,
+    /// The head did not fit in `MAX_HEAD_BYTES`.
+    HeadTooLarge,
+    /// The request line alone did not fit in `MAX_HEAD_BYTES`.
+    UriTooLong,
+}
+
+/// A parsed request head; every slice borrows from the input buffer.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    pub method: Method,
+    pub version: Version,
+    /// The request line without its line ending, for the access log.
+    pub line: &'a [u8],
+    /// The path of the target, starting with `/` (or `*`), not decoded.
+    pub path: &'a [u8],
+    /// The query with its leading `?`, or empty.
+    pub query: &'a [u8],
+    /// Bytes of the whole head, including the blank line.
+    pub head_len: usize,
+    /// The client asked to close (`Connection: close`).
+    pub close: bool,
+    /// The client asked to keep the connection (`Connection: keep-alive`).
+    pub keep_alive: bool,
+    /// A body follows the head (`Content-Length` > 0 or any
+    /// `Transfer-Encoding`); the server does not read bodies, so it closes.
+    pub has_body: bool,
+    pub if_none_match: Option<&'a [u8]>,
+    pub if_modified_since: Option<&'a [u8]>,
+    pub range: Option<&'a [u8]>,
+    pub if_range: Option<&'a [u8]>,
+    pub accept_encoding: Option<&'a [u8]>,
+    pub accept: Option<&'a [u8]>,
+}
+
+/// Parses the request head at the start of `buf`. `buf` holds every byte
+/// read so far and `capacity` is the size of the buffer it lives in.
+pub fn parse(buf: &[u8], capacity: usize) -> Result<Request<'_>, ParseError> {
+    // RFC 9112 §2.2: ignore empty lines before the request line.
+    let skip = buf
+        .iter()
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count();
+    let Some(head_end) = find_head_end(buf, skip) else {
+        if buf.len() < capacity {
+            return Err(ParseError::Incomplete);
+        }
+        let line_ended = buf.get(skip..).is_some_and(|rest| rest.contains(&b'\n'));
+        return Err(if line_ended {
+            ParseError::HeadTooLarge
+        } else {
+            ParseError::UriTooLong
+        });
+    };
+    let head = buf.get(skip..head_end).unwrap_or_default();
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let line = lines.next().unwrap_or_default();
+    let mut req = request_line(line)?;
+    req.head_len = head_end;
+
+    let mut hosts = 0;
+    let mut content_length: Option<u64> = None;
+    for line in lines {
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = header_line(line)?;
+        let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
+        if is(b"host") {
+            hosts += 1;
+        } else if is(b"connection") {
+            for token in value.split(|&b| b == b',') {
+                let token = trim(token);
+                req.close |= token.eq_ignore_ascii_case(b"close");
+                req.keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+            }
+        } else if is(b"content-length") {
+            let n = decimal(value).ok_or(ParseError::BadContentLength)?;
+            if content_length.is_some_and(|old| old != n) {
+                return Err(ParseError::BadContentLength);
+            }
+            content_length = Some(n);
+            req.has_body |= n > 0;
+        } else if is(b"transfer-encoding") {
+            req.has_body = true;
+        } else if is(b"if-none-match") {
+            req.if_none_match = Some(value);
+        } else if is(b"if-modified-since") {
+            req.if_modified_since = Some(value);
+        } else if is(b"range") {
+            req.range = Some(value);
+        } else if is(b"if-range") {
+            req.if_range = Some(value);
+        } else if is(b"accept-encoding") {
+            req.accept_encoding = Some(value);
+        } else if is(b"accept") {
+            req.accept = Some(value);
+        }
+    }
+    if hosts > 1 || (hosts == 0 && req.version == Version::Http11) {
+        return Err(ParseError::BadHost);
+    }
+    Ok(req)
+}
+
+/// The index just past the blank line that ends the head (CRLF CRLF, or
+/// bare LFs, which RFC 9112 §2.2 lets a recipient accept).
+fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
+    let mut prev_newline = false;
+    for (i, &b) in buf.iter().enumerate().skip(from) {
+        match b {
+            b'\n' if prev_newline => return Some(i + 1),
+            b'\n' => prev_newline = true,
+            b'\r' => {}
+            _ => prev_newline = false,
+        }
+    }
+    None
+}
+
+/// `method SP request-target SP HTTP-version` (RFC 9112 §3).
+fn request_line(line: &[u8]) -> Result<Request<'_>, ParseError> {
+    let mut parts = line.split(|&b| b == b' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ParseError::BadRequestLine);
+    };
+    if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
+        return Err(ParseError::BadRequestLine);
+    }
+    if target.is_empty() || !target.iter().all(|&b| b.is_ascii_graphic()) {
+        return Err(ParseError::BadRequestLine);
+    }
+    let version = match version {
+        b"HTTP/1.1" => Version::Http11,
+        b"HTTP/1.0" => Version::Http10,
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            return Err(ParseError::UnsupportedVersion);
+        }
+        _ => return Err(ParseError::BadRequestLine),
+    };
+    let method = match method {
+        b"GET" => Method::Get,
+        b"HEAD" => Method::Head,
+        b"OPTIONS" => Method::Options,
+        _ => Method::Other,
+    };
+    let (path, query) = split_target(target, method)?;
+    Ok(Request {
+        method,
+        version,
+        line,
+        path,
+        query,
+        head_len: 0,
+        close: false,
+        keep_alive: false,
+        has_body: false,
+        if_none_match: None,
+        if_modified_since: None,
+        range: None,
+        if_range: None,
+        accept_encoding: None,
+        accept: None,
+    })
+}
+
+/// Splits a target into its path and `?query`, dropping any `#fragment`.
+/// Accepts origin-form, absolute-form (`http://host/path`, RFC 9112
+/// §3.2.2) and, for OPTIONS, asterisk-form.
+fn split_target(target: &[u8], method: Method) -> Result<(&[u8], &[u8]), ParseError> {
+    let path_and_query = match target {
+        [b'/', ..] => target,
+        b"*" if method == Method::Options => return Ok((target, b"")),
+        _ => {
+            let scheme_len = if starts_with_ignore_case(target, b"http://") {
+                7
+            } else if starts_with_ignore_case(target, b"https://") {
+                8
+            } else {
+                return Err(ParseError::BadTarget);
+            };
+            let rest = target.get(scheme_len..).unwrap_or_default();
+            let authority = rest
+                .iter()
+                .position(|&b| b == b'/' || b == b'?' || b == b'#');
+            let authority = authority.unwrap_or(rest.len());
+            if authority == 0 {
+                return Err(ParseError::BadTarget);
+            }
+            let tail = rest.get(authority..).unwrap_or_default();
+            if tail.first() != Some(&b'/') {
+                // `http://host` or `http://host?q`: the path is `/`.
+                return Ok((b"/", query_of(tail)));
+            }
+            tail
+        }
+    };
+    let end = path_and_query.iter().position(|&b| b == b'?' || b == b'#');
+    let end = end.unwrap_or(path_and_query.len());
+    let (path, rest) = path_and_query.split_at(end);
+    Ok((path, query_of(rest)))
+}
+
+/// The `?query` at the start of `rest`, without any fragment.
+fn query_of(rest: &[u8]) -> &[u8] {
+    if rest.first() != Some(&b'?') {
+        return b"";
+    }
+    let end = rest.iter().position(|&b| b == b'#').unwrap_or(rest.len());
+    rest.get(..end).unwrap_or_default()
+}
+
+/// `field-name ":" OWS field-value OWS` (RFC 9112 §5, RFC 9110 §5.5).
+fn header_line(line: &[u8]) -> Result<(&[u8], &[u8]), ParseError> {
+    let colon = line
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or(ParseError::BadHeader)?;
+    let (name, value) = line.split_at(colon);
+    // An empty name, a space before the colon, or a line starting with
+    // whitespace (obsolete line folding) all fail the token check.
+    if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+        return Err(ParseError::BadHeader);
+    }
+    let value = trim(value.get(1..).unwrap_or_default());
+    // field-vchar, SP, HTAB and obs-text (>= 0x80) only.
+    if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        return Err(ParseError::BadHeader);
+    }
+    Ok((name, value))
+}
+
+/// Strips optional whitespace (SP / HTAB) from both ends.
+pub fn trim(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// A decimal number of one or more digits that fits in a u64.
+fn decimal(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.iter().try_fold(0u64, |n, &b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d < 10)?;
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+fn starts_with_ignore_case(s: &[u8], prefix: &[u8]) -> bool {
+    s.get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+}
+
+/// `tchar` of RFC 9110 §5.6.2: the bytes of a token.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(raw: &[u8]) -> Request<'_> {
+        parse(raw, MAX_HEAD_BYTES).unwrap_or_else(|e| panic!("{e:?} for {raw:?}"))
+    }
+
+    fn err(raw: &[u8]) -> ParseError {
+        parse(raw, MAX_HEAD_BYTES).unwrap_err()
+    }
+
+    #[test]
+    fn simple_get() {
+        let r = ok(b"GET /a/b.txt?x=1#frag HTTP/1.1\r\nHost: h\r\n\r\nextra");
+        assert_eq!(r.method, Method::Get);
+        assert_eq!(r.version, Version::Http11);
+        assert_eq!(r.path, b"/a/b.txt");
+        assert_eq!(r.query, b"?x=1");
+        assert_eq!(r.line, b"GET /a/b.txt?x=1#frag HTTP/1.1");
+        assert_eq!(r.head_len, 43);
+        assert!(!r.close && !r.keep_alive && !r.has_body);
+    }
+
+    #[test]
+    fn methods_and_versions() {
+        assert_eq!(ok(b"HEAD / HTTP/1.0\r\n\r\n").method, Method::Head);
+        assert_eq!(ok(b"HEAD / HTTP/1.0\r\n\r\n").version, Version::Http10);
+        assert_eq!(ok(b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n").path, b"*");
+        for m in [
+            "POST", "PUT", "DELETE", "PATCH", "TRACE", "CONNECT", "get", "BREW",
+        ] {
+            let raw = format!("{m} / HTTP/1.1\r\nHost: h\r\n\r\n");
+            assert_eq!(ok(raw.as_bytes()).method, Method::Other, "{m}");
+        }
+        assert_eq!(
+            err(b"GET / HTTP/2.0\r\n\r\n"),
+            ParseError::UnsupportedVersion
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.2\r\n\r\n"),
+            ParseError::UnsupportedVersion
+        );
+        assert_eq!(err(b"GET / HTTP/1\r\n\r\n"), ParseError::BadRequestLine);
+        assert_eq!(err(b"GET / http/1.1\r\n\r\n"), ParseError::BadRequestLine);
+    }
+
+    #[test]
+    fn headers_we_use() {
+        let r = ok(
+            b"GET / HTTP/1.1\r\nhOsT: x\r\nConnection: Keep-Alive, Upgrade\r\n\
+            Range:  bytes=0-1 \r\nIf-None-Match: \"a\"\r\nIf-Modified-Since: d\r\n\
+            If-Range: \"b\"\r\nAccept-Encoding: gzip\r\nAccept: application/json\r\n\r\n",
+        );
+        assert!(r.keep_alive && !r.close);
+        assert_eq!(r.range, Some(&b"bytes=0-1"[..]));
+        assert_eq!(r.if_none_match, Some(&b"\"a\""[..]));
+        assert_eq!(r.if_modified_since, Some(&b"d"[..]));
+        assert_eq!(r.if_range, Some(&b"\"b\""[..]));
+        assert_eq!(r.accept_encoding, Some(&b"gzip"[..]));
+        assert_eq!(r.accept, Some(&b"application/json"[..]));
+        assert!(ok(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").close);
+        assert!(ok(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n").has_body);
+        assert!(!ok(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").has_body);
+        assert!(ok(b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n").has_body);
+    }
+
+    #[test]
+    fn target_forms() {
+        let r = ok(b"GET http://example.com:8080/a%20b?q#f HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_eq!((r.path, r.query), (&b"/a%20b"[..], &b"?q"[..]));
+        let r = ok(b"GET HTTP://example.com HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_eq!(r.path, b"/");
+        let r = ok(b"GET http://example.com?x HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_eq!((r.path, r.query), (&b"/"[..], &b"?x"[..]));
+        for bad in ["a.txt", "*", "ftp://x/", "http://", "http:///a", "//"] {
+            let raw = format!("GET {bad} HTTP/1.1\r\nHost: h\r\n\r\n");
+            let got = parse(raw.as_bytes(), MAX_HEAD_BYTES);
+            if bad == "//" {
+                assert_eq!(got.unwrap().path, b"//");
+            } else {
+                assert_eq!(got.unwrap_err(), ParseError::BadTarget, "{bad}");
+            }
+        }
+    }
+
+    #[test]
+    fn malformed() {
+        let cases: &[(&[u8], ParseError)] = &[
+            (b"GET  / HTTP/1.1\r\n\r\n", ParseError::BadRequestLine),
+            (b"GET / HTTP/1.1 \r\n\r\n", ParseError::BadRequestLine),
+            (b"GET /\r\n\r\n", ParseError::BadRequestLine),
+            (b"G(T / HTTP/1.1\r\n\r\n", ParseError::BadRequestLine),
+            (b"GET /\x01 HTTP/1.1\r\n\r\n", ParseError::BadRequestLine),
+            (b"GET /\xff HTTP/1.1\r\n\r\n", ParseError::BadRequestLine),
+            (b"GET / HTTP/1.1\r\nHost : x\r\n\r\n", ParseError::BadHeader),
+            (
+                b"GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n",
+                ParseError::BadHeader,
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n",
+                ParseError::BadHeader,
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: x\r\n: v\r\n\r\n",
+                ParseError::BadHeader,
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: x\r\nA: \x00\r\n\r\n",
+                ParseError::BadHeader,
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: x\r\nA: b\x1bc\r\n\r\n",
+                ParseError::BadHeader,
+            ),
+            (b"GET / HTTP/1.1\r\n\r\n", ParseError::BadHost),
+            (
+                b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                ParseError::BadHost,
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n",
+                ParseError::BadContentLength,
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                ParseError::BadContentLength,
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n",
+                ParseError::BadContentLength,
+            ),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(
+                parse(raw, MAX_HEAD_BYTES).unwrap_err(),
+                *want,
+                "{:?}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+    }
+
+    #[test]
+    fn incomplete_versus_too_large() {
+        let full = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        for cut in 0..full.len() {
+            assert_eq!(err(&full[..cut]), ParseError::Incomplete, "cut at {cut}");
+        }
+        assert_eq!(parse(b"GET /aaaa", 9).unwrap_err(), ParseError::UriTooLong);
+        assert_eq!(
+            parse(b"GET / HTTP/1.1\r\nA: b", 20).unwrap_err(),
+            ParseError::HeadTooLarge
+        );
+        // Leading blank lines are skipped, and bare LF line ends accepted.
+        let r = ok(b"\r\n\r\nGET /x HTTP/1.0\n\n");
+        assert_eq!((r.path, r.head_len), (&b"/x"[..], 21));
+    }
+
+    #[test]
+    fn agrees_with_httparse() {
+        let heads: &[&[u8]] = &[
+            b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /a?b HTTP/1.0\r\nUser-Agent: curl/8\r\nAccept: */*\r\n\r\n",
+            b"HEAD /x/y/z HTTP/1.1\r\nHost: h\r\nX-A: \t v \r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\nA:\x7f\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\nA: \xc3\xa9\r\n\r\n",
+            b"GET /a b HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\n",
+        ];
+        for raw in heads {
+            let mut headers = [httparse::EMPTY_HEADER; 16];
+            let mut oracle = httparse::Request::new(&mut headers);
+            let theirs = oracle.parse(raw);
+            let ours = parse(raw, MAX_HEAD_BYTES);
+            match theirs {
+                Ok(httparse::Status::Complete(len)) => {
+                    let r = ours.unwrap();
+                    assert_eq!(r.head_len, len);
+                    assert!(oracle.path.unwrap().as_bytes().starts_with(r.path));
+                }
+                Ok(httparse::Status::Partial) => {
+                    assert_eq!(ours.unwrap_err(), ParseError::Incomplete)
+                }
+                Err(_) => assert!(ours.is_err(), "{:?}", String::from_utf8_lossy(raw)),
+            }
+        }
+    }
+
+    #[test]
+    fn never_panics_on_noise() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let alphabet = b"GET HEAD/ HTTP/1.1\r\n:Host:%?#\t\x00\xffab";
+        for _ in 0..20_000 {
+            let mut raw = [0u8; 64];
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 64) as usize;
+            for b in raw.iter_mut().take(len) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *b = alphabet[(x % alphabet.len() as u64) as usize];
+            }
+            let _ = parse(&raw[..len], 64);
+            let _ = parse(&raw[..len], len);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! The `httpd` binary: entry glue only. `rt/entry.rs` provides `_start`
+//! and the mem* functions; this file turns the arguments into a
+//! configuration and hands it to the supervisor.
+
+#![no_std]
+#![no_main]
+#![deny(unsafe_code)]
+
+#[path = "rt/entry.rs"]
+mod entry;
+
+use httpd::buf::Buf;
+use httpd::cli::{self, Command, USAGE};
+use httpd::rt::out;
+use httpd::rt::sys::{self, BorrowedFd};
+
+/// Runs httpd with `args` (`args[0]` is the program name); `too_many`
+/// says some arguments did not fit. Returns the exit code.
+fn main(args: &[&[u8]], too_many: bool) -> i32 {
+    let parsed = match args.split_first() {
+        _ if too_many => Err(cli::Error {
+            message: "too many arguments",
+            arg: b"",
+        }),
+        Some((_, rest)) => cli::parse(rest),
+        None => cli::parse(&[]),
+    };
+    match parsed {
+        Ok(Command::Serve(config)) => httpd::net::supervisor::run(&config),
+        Ok(Command::Help) => {
+            out::write_all(BorrowedFd::STDOUT, USAGE.as_bytes());
+            0
+        }
+        Ok(Command::Version) => {
+            out::write_all(
+                BorrowedFd::STDOUT,
+                concat!("httpd ", env!("CARGO_PKG_VERSION"), "\n").as_bytes(),
+            );
+            0
+        }
+        Err(e) => {
+            let mut mem = [0u8; 512];
+            let mut line = Buf::new(&mut mem);
+            line.str("httpd: ").str(e.message);
+            if !e.arg.is_empty() {
+                line.str(" '")
+                    .push(e.arg.get(..200).unwrap_or(e.arg))
+                    .byte(b'\'');
+            }
+            line.str("\n\n").str(USAGE);
+            out::stderr(line.as_bytes());
+            2
+        }
+    }
+}
+
+/// A panic is a bug: say where, and exit without unwinding.
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    let mut mem = [0u8; 256];
+    let mut line = Buf::new(&mut mem);
+    line.str("httpd: internal error");
+    if let Some(at) = info.location() {
+        line.str(" at ")
+            .str(at.file())
+            .byte(b':')
+            .u64(u64::from(at.line()));
+    }
+    line.byte(b'\n');
+    out::stderr(line.as_bytes());
+    sys::exit_group(101)
+}

@@ -1,0 +1,285 @@
+//! One client connection and its state machine. `Conn::drive` is the one
+//! function that matches on the state; it moves straight on to the next
+//! state whenever it can (a response right after its request, the next
+//! pipelined request right after a response) and returns only when the
+//! socket would block or the connection is finished.
+
+use crate::buf::Buf;
+use crate::http::request;
+use crate::log::Log;
+use crate::rt::sys::{self, Epoll, Errno, Msg, OwnedFd, SHUT_WR, SockAddr};
+use crate::serve::{self, Body, Scratch, Site};
+
+/// Bytes of a connection's output buffer: the response head plus a small
+/// error page, with room for the `--header` lines.
+pub const OUT_BYTES: usize = 4096;
+
+/// The most body bytes one connection sends before yielding to the others
+/// (it resumes on the next `EPOLLOUT`), so a fast reader of a huge file
+/// cannot starve everyone else.
+pub const SEND_BUDGET_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Seconds a closing connection keeps reading what the client still
+/// sends, so the kernel does not reset the connection (discarding our
+/// response) because of unread input (RFC 9112 §9.6).
+pub const LINGER_SECS: i64 = 2;
+
+/// The most bytes read and discarded while lingering.
+pub const LINGER_MAX_BYTES: usize = 64 * 1024;
+
+/// Where a connection is in its request/response cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Waiting for (the rest of) a request head in `input`.
+    Reading,
+    /// Sending `out[sent..]`: the response head and any small body.
+    Writing,
+    /// Sending the file body with sendfile.
+    Sending,
+    /// The last response is out and our side is shut down; reading and
+    /// discarding until the client closes too.
+    Lingering,
+}
+
+/// What the event loop should do after `drive`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Wait for these readiness events.
+    Wait(Epoll),
+    /// Close the connection and free its slot.
+    Close,
+}
+
+/// What `drive` needs from its worker.
+pub struct Cx<'a> {
+    pub site: &'a Site<'a>,
+    pub scratch: &'a mut Scratch,
+    /// The access log (None with `--quiet`).
+    pub log: Option<&'a mut Log>,
+    /// Monotonic seconds, for deadlines.
+    pub now: i64,
+    /// Wall-clock seconds, for the log.
+    pub wall: i64,
+    /// Request head and transfer timeout.
+    pub timeout_secs: i64,
+    /// Idle keep-alive timeout.
+    pub idle_secs: i64,
+}
+
+/// A connection slot.
+pub struct Conn {
+    /// The socket; None when the slot is free.
+    pub fd: Option<OwnedFd>,
+    pub state: State,
+    /// The events registered with epoll.
+    pub interest: Epoll,
+    /// Monotonic second after which the connection is closed.
+    pub deadline: i64,
+    pub peer: SockAddr,
+    input: &'static mut [u8],
+    in_len: usize,
+    /// Bytes of `input` taken by the request being answered.
+    head_len: usize,
+    out: &'static mut [u8],
+    out_len: usize,
+    sent: usize,
+    body: Body,
+    keep_alive: bool,
+    lingered: usize,
+}
+
+impl Conn {
+    /// A free slot with its buffers.
+    pub fn new(input: &'static mut [u8], out: &'static mut [u8]) -> Conn {
+        Conn {
+            fd: None,
+            state: State::Reading,
+            interest: Epoll::IN,
+            deadline: 0,
+            peer: SockAddr::default(),
+            input,
+            in_len: 0,
+            head_len: 0,
+            out,
+            out_len: 0,
+            sent: 0,
+            body: Body::None,
+            keep_alive: false,
+            lingered: 0,
+        }
+    }
+
+    /// Takes a freshly accepted socket into this free slot.
+    pub fn open(&mut self, fd: OwnedFd, peer: SockAddr, deadline: i64) {
+        self.fd = Some(fd);
+        self.peer = peer;
+        self.state = State::Reading;
+        self.interest = Epoll::IN;
+        self.deadline = deadline;
+        self.in_len = 0;
+        self.head_len = 0;
+        self.lingered = 0;
+    }
+
+    /// Closes the socket and any open body file; the slot becomes free.
+    pub fn close(&mut self) {
+        self.body = Body::None;
+        self.fd = None;
+    }
+
+    /// True when the connection is between requests with nothing buffered:
+    /// safe to close at shutdown without cutting anything short.
+    pub fn is_idle(&self) -> bool {
+        self.state == State::Reading && self.in_len == 0
+    }
+
+    /// Runs the state machine until the socket would block or the
+    /// connection is done. See the module docs.
+    pub fn drive(&mut self, cx: &mut Cx) -> Next {
+        let Some(fd) = self.fd.as_ref() else {
+            return Next::Close;
+        };
+        let fd = fd.as_fd();
+        let mut budget = SEND_BUDGET_BYTES;
+        loop {
+            match self.state {
+                State::Reading => {
+                    if self.in_len > 0 {
+                        let buffered = self.input.get(..self.in_len).unwrap_or_default();
+                        match request::parse(buffered, self.input.len()) {
+                            Err(request::ParseError::Incomplete) => {}
+                            parsed => {
+                                let mut out = Buf::new(self.out);
+                                let reply = serve::respond(cx.site, cx.scratch, parsed, &mut out);
+                                self.out_len = out.len();
+                                self.sent = 0;
+                                self.keep_alive = reply.keep_alive;
+                                self.head_len = match parsed {
+                                    Ok(req) => req.head_len,
+                                    Err(_) => self.in_len,
+                                };
+                                self.body = reply.body;
+                                if let Some(log) = cx.log.as_deref_mut() {
+                                    let line = first_line(buffered);
+                                    log.record(
+                                        &self.peer,
+                                        cx.wall,
+                                        line,
+                                        reply.status.code(),
+                                        reply.body_len,
+                                    );
+                                }
+                                self.deadline = cx.now + cx.timeout_secs;
+                                self.state = State::Writing;
+                                continue;
+                            }
+                        }
+                    }
+                    let free = self.input.get_mut(self.in_len..).unwrap_or_default();
+                    match sys::read(fd, free) {
+                        Ok(0) => return Next::Close,
+                        Ok(n) => {
+                            if self.in_len == 0 {
+                                // A new request head starts: its whole head
+                                // must arrive within the timeout (slowloris).
+                                self.deadline = cx.now + cx.timeout_secs;
+                            }
+                            self.in_len += n;
+                        }
+                        Err(Errno::EAGAIN) => return Next::Wait(Epoll::IN),
+                        Err(Errno::EINTR) => {}
+                        Err(_) => return Next::Close,
+                    }
+                }
+                State::Writing => {
+                    let more = matches!(self.body, Body::File { offset, end, .. } if offset < end);
+                    let flags = if more {
+                        Msg::MORE.with(Msg::NOSIGNAL)
+                    } else {
+                        Msg::NOSIGNAL
+                    };
+                    let pending = self.out.get(self.sent..self.out_len).unwrap_or_default();
+                    if pending.is_empty() {
+                        self.state = State::Sending;
+                        continue;
+                    }
+                    match sys::send(fd, pending, flags) {
+                        Ok(n) => {
+                            self.sent += n;
+                            self.deadline = cx.now + cx.timeout_secs;
+                        }
+                        Err(Errno::EAGAIN) => return Next::Wait(Epoll::OUT),
+                        Err(Errno::EINTR) => {}
+                        Err(_) => return Next::Close,
+                    }
+                }
+                State::Sending => {
+                    if let Body::File { file, offset, end } = &mut self.body {
+                        if *offset < *end {
+                            if budget == 0 {
+                                return Next::Wait(Epoll::OUT);
+                            }
+                            let count = (*end - *offset).min(budget) as usize;
+                            match sys::sendfile(fd, file.as_fd(), offset, count) {
+                                // The file shrank under us: the announced
+                                // length cannot be honoured; end the
+                                // connection so the client sees the cut.
+                                Ok(0) => return Next::Close,
+                                Ok(n) => {
+                                    budget = budget.saturating_sub(n as u64);
+                                    self.deadline = cx.now + cx.timeout_secs;
+                                }
+                                Err(Errno::EAGAIN) => return Next::Wait(Epoll::OUT),
+                                Err(Errno::EINTR) => {}
+                                Err(_) => return Next::Close,
+                            }
+                            continue;
+                        }
+                    }
+                    self.body = Body::None;
+                    if !self.keep_alive {
+                        // Half-close, then linger so our response is not
+                        // lost to a reset.
+                        let _ = sys::shutdown(fd, SHUT_WR);
+                        self.state = State::Lingering;
+                        self.deadline = cx.now + LINGER_SECS;
+                        continue;
+                    }
+                    // Drop the answered request; keep pipelined bytes.
+                    let consumed = self.head_len.min(self.in_len);
+                    self.input.copy_within(consumed..self.in_len, 0);
+                    self.in_len -= consumed;
+                    self.head_len = 0;
+                    self.state = State::Reading;
+                    self.deadline = cx.now
+                        + if self.in_len == 0 {
+                            cx.idle_secs
+                        } else {
+                            cx.timeout_secs
+                        };
+                }
+                State::Lingering => match sys::read(fd, self.input) {
+                    Ok(n) if n > 0 && self.lingered < LINGER_MAX_BYTES => self.lingered += n,
+                    Err(Errno::EAGAIN) => return Next::Wait(Epoll::IN),
+                    Err(Errno::EINTR) => {}
+                    _ => return Next::Close,
+                },
+            }
+        }
+    }
+}
+
+/// The first line of a request head (without leading blank lines or the
+/// line ending), for the access log.
+fn first_line(head: &[u8]) -> &[u8] {
+    let start = head
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(head.len());
+    let rest = head.get(start..).unwrap_or_default();
+    let end = rest
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(rest.len());
+    rest.get(..end).unwrap_or_default()
+}

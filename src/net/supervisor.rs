@@ -1,0 +1,212 @@
+//! The supervisor: the process the user started. It opens the root and
+//! the listener (so start-up errors are reported once, with exit 1),
+//! prints the banner, forks the workers, restarts any that dies, and on
+//! SIGINT/SIGTERM stops them and exits 0. Signals arrive through a
+//! signalfd: no asynchronous handlers anywhere.
+
+use crate::buf::Buf;
+use crate::cli::{Bind, Config};
+use crate::fs::path::MAX_PATH_BYTES;
+use crate::fs::root::Root;
+use crate::http::response::Common;
+use crate::net::addr;
+use crate::net::listen::{self, Step};
+use crate::net::worker::{self, Setup};
+use crate::rt::out::{self, MAX_LINE_BYTES};
+use crate::rt::sys::{
+    self, BorrowedFd, CStr, Errno, SIGCHLD, SIGINT, SIGPIPE, SIGTERM, SigHow, SigSet,
+};
+use crate::serve::Site;
+
+/// The most worker processes (`--workers` is checked against it).
+pub const MAX_WORKERS: usize = 1024;
+
+/// Serves `config` until stopped; returns the exit code.
+pub fn run(config: &Config) -> i32 {
+    // A client that hangs up must never kill the server (EPIPE instead).
+    let _ = sys::ignore_signal(SIGPIPE);
+    let _ = sys::raise_nofile_limit();
+
+    let mut dir_mem = [0u8; MAX_PATH_BYTES + 1];
+    let mut dir = Buf::new(&mut dir_mem);
+    dir.push(config.directory).byte(0);
+    let root = match CStr::new(dir.as_bytes())
+        .filter(|_| !dir.overflowed())
+        .ok_or(Errno::ENAMETOOLONG)
+    {
+        Ok(path) => Root::open(path),
+        Err(e) => Err(e),
+    };
+    let root = root.unwrap_or_else(|e| die_about(b"cannot serve '", config.directory, b"'", e));
+    if !root.confined() {
+        out::stderr(b"httpd: openat2 is unavailable; paths are confined by lexical checks only, symlinks may lead outside the root\n");
+    }
+    let (listener, local) = match listen::listen(config.bind, config.port) {
+        Ok(ok) => ok,
+        Err((step, e)) => {
+            let mut mem = [0u8; 128];
+            let mut what = Buf::new(&mut mem);
+            what.str(match step {
+                Step::Socket => "cannot create a socket for ",
+                Step::Bind => "cannot bind ",
+                Step::Listen => "cannot listen on ",
+            });
+            address(&mut what, config.bind, config.port, false);
+            out::die(what.as_bytes(), e)
+        }
+    };
+    banner(config.bind, local.port());
+
+    // Signals are read from a signalfd, so they must be blocked; workers
+    // inherit the mask and make their own signalfd.
+    let watched = SigSet::of(&[SIGINT, SIGTERM, SIGCHLD]);
+    if let Err(e) = sys::rt_sigprocmask(SigHow::Block, watched) {
+        out::die(b"cannot block signals", e);
+    }
+    let signals =
+        sys::signalfd(watched, true).unwrap_or_else(|e| out::die(b"cannot create a signalfd", e));
+
+    let extra = &config.headers[..config.header_count];
+    let site = Site {
+        root: &root,
+        options: config.options,
+        common: Common { date: b"", extra },
+    };
+    let count = if config.workers == 0 {
+        sys::cpu_count()
+    } else {
+        config.workers
+    }
+    .min(MAX_WORKERS);
+    let mut pids = [0i32; MAX_WORKERS];
+    let me = sys::getpid();
+    let spawn = |index: usize| -> i32 {
+        match sys::fork() {
+            Ok(0) => {
+                // Never outlive the supervisor, even if it is SIGKILLed.
+                let _ = sys::set_parent_death_signal(SIGTERM);
+                if sys::getppid() != me {
+                    sys::exit_group(0);
+                }
+                let setup = Setup {
+                    listener: listener.as_fd(),
+                    site: Site { ..site },
+                    max_connections: config.max_connections,
+                    timeout_secs: config.timeout_secs,
+                    quiet: config.quiet,
+                };
+                sys::exit_group(worker::run(setup))
+            }
+            Ok(pid) => pid,
+            Err(e) => {
+                let mut mem = [0u8; 64];
+                let mut what = Buf::new(&mut mem);
+                what.str("cannot start worker ").u64(index as u64);
+                out::die(what.as_bytes(), e)
+            }
+        }
+    };
+    for (i, pid) in pids.iter_mut().enumerate().take(count) {
+        *pid = spawn(i);
+    }
+
+    let mut stopping = false;
+    loop {
+        let Some(signal) = sys::read_signal(signals.as_fd()) else {
+            continue;
+        };
+        match signal {
+            SIGINT | SIGTERM if !stopping => {
+                stopping = true;
+                if signal == SIGINT {
+                    // python's words, on its stream.
+                    out::write_all(
+                        BorrowedFd::STDOUT,
+                        b"\nKeyboard interrupt received, exiting.\n",
+                    );
+                }
+                for &pid in pids.iter().take(count).filter(|&&p| p > 0) {
+                    let _ = sys::kill(pid, SIGTERM);
+                }
+            }
+            _ => {}
+        }
+        // Reap every ended worker; restart it unless stopping.
+        while let Ok(Some((pid, status))) = sys::wait_any_nohang() {
+            let Some(index) = pids.iter().take(count).position(|&p| p == pid) else {
+                continue;
+            };
+            pids[index] = 0;
+            if !stopping {
+                report_death(index, pid, status);
+                pids[index] = spawn(index);
+            }
+        }
+        if stopping && pids.iter().take(count).all(|&p| p == 0) {
+            return 0;
+        }
+    }
+}
+
+/// `Serving HTTP on 0.0.0.0 port 8080 (http://0.0.0.0:8080/) ...`, as
+/// python prints it, on standard output.
+fn banner(bind: Bind, port: u16) {
+    let mut mem = [0u8; 256];
+    let mut line = Buf::new(&mut mem);
+    line.str("Serving HTTP on ");
+    ip(&mut line, bind);
+    line.str(" port ").u64(u64::from(port)).str(" (http://");
+    address(&mut line, bind, port, true);
+    line.str("/) ...\n");
+    out::write_all(BorrowedFd::STDOUT, line.as_bytes());
+}
+
+fn ip(buf: &mut Buf, bind: Bind) {
+    match bind {
+        Bind::V4(ip) => addr::format_ipv4(buf, ip),
+        Bind::V6(ip) => addr::format_ipv6(buf, ip),
+    }
+}
+
+/// `0.0.0.0:8080` or `[::1]:8080` (RFC 3986 §3.2.2 brackets).
+fn address(buf: &mut Buf, bind: Bind, port: u16, _url: bool) {
+    let v6 = matches!(bind, Bind::V6(_));
+    if v6 {
+        buf.byte(b'[');
+    }
+    ip(buf, bind);
+    if v6 {
+        buf.byte(b']');
+    }
+    buf.byte(b':').u64(u64::from(port));
+}
+
+/// `httpd: worker 1 (pid 123) ended by signal 9; restarting`.
+fn report_death(index: usize, pid: i32, status: i32) {
+    let mut mem = [0u8; MAX_LINE_BYTES];
+    let mut line = Buf::new(&mut mem);
+    line.str("httpd: worker ")
+        .u64(index as u64)
+        .str(" (pid ")
+        .u64(pid as u64)
+        .str(") ");
+    // wait(2) status: low 7 bits the signal, or the exit code above them.
+    let signal = status & 0x7f;
+    if signal != 0 {
+        line.str("was killed by signal ").u64(signal as u64);
+    } else {
+        line.str("exited with status ")
+            .u64(((status >> 8) & 0xff) as u64);
+    }
+    line.str("; restarting\n");
+    out::stderr(line.as_bytes());
+}
+
+fn die_about(before: &[u8], what: &[u8], after: &[u8], e: Errno) -> ! {
+    let mut mem = [0u8; MAX_LINE_BYTES];
+    let mut line = Buf::new(&mut mem);
+    line.push(before)
+        .push(what.get(..MAX_PATH_BYTES / 2).unwrap_or(what))
+        .push(after);
+    out::die(line.as_bytes(), e)
+}

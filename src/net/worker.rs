@@ -1,0 +1,276 @@
+//! A worker process: one epoll loop over the shared listener, a signalfd
+//! and a fixed table of connections mapped once at start. Timeouts come
+//! from one source, the `epoll_wait` timeout: once a second the loop
+//! sweeps the table for connections past their deadline. Access-log lines
+//! are batched and written once per loop turn.
+
+use crate::buf::Buf;
+use crate::fs::listing::NAME_ARENA_BYTES;
+use crate::http::date;
+use crate::http::request::MAX_HEAD_BYTES;
+use crate::http::response::Common;
+use crate::log::Log;
+use crate::net::conn::{Conn, Cx, Next, OUT_BYTES};
+use crate::rt::out::{self, MAX_LINE_BYTES};
+use crate::rt::sys::{
+    self, BorrowedFd, Clock, Epoll, EpollEvent, EpollOp, Errno, OwnedFd, SIGINT, SIGTERM, SigSet,
+    Sock, SockOpt,
+};
+use crate::serve::{PAGE_BYTES, Scratch, Site};
+
+/// Events taken from one `epoll_wait`.
+const MAX_EVENTS: usize = 256;
+
+/// epoll user data of the listener and of the signalfd; connection slot
+/// `i` is `FIRST_SLOT_TOKEN + i`.
+const LISTENER_TOKEN: u64 = 0;
+const SIGNAL_TOKEN: u64 = 1;
+const FIRST_SLOT_TOKEN: u64 = 2;
+
+/// How often, in milliseconds, the loop wakes to sweep timeouts and to
+/// retry accepting after running out of descriptors.
+const TICK_MS: i32 = 1000;
+
+/// Seconds in-flight responses get to finish after SIGTERM or SIGINT.
+pub const SHUTDOWN_GRACE_SECS: i64 = 10;
+
+/// What a worker is given by the supervisor.
+pub struct Setup<'a> {
+    pub listener: BorrowedFd<'a>,
+    pub site: Site<'a>,
+    pub max_connections: usize,
+    pub timeout_secs: u32,
+    pub quiet: bool,
+}
+
+/// The connection slots and the stack of free ones.
+struct Table {
+    conns: &'static mut [Conn],
+    free: &'static mut [u32],
+    /// Free slots are `free[..free_len]`; the next one taken is the last.
+    free_len: usize,
+    /// Slots at and above this index have never been used: the sweep
+    /// stops here.
+    high_water: usize,
+}
+
+impl Table {
+    fn used(&self) -> usize {
+        self.conns.len() - self.free_len
+    }
+
+    fn take(&mut self) -> Option<usize> {
+        self.free_len = self.free_len.checked_sub(1)?;
+        let slot = *self.free.get(self.free_len)? as usize;
+        self.high_water = self.high_water.max(slot + 1);
+        Some(slot)
+    }
+
+    /// Closes the connection in `slot` (if open) and frees the slot.
+    fn release(&mut self, slot: usize) {
+        let Some(conn) = self.conns.get_mut(slot).filter(|c| c.fd.is_some()) else {
+            return;
+        };
+        if let Some(entry) = self.free.get_mut(self.free_len) {
+            conn.close();
+            *entry = slot as u32;
+            self.free_len += 1;
+        }
+    }
+}
+
+/// Runs a worker until SIGTERM/SIGINT and its grace period end; returns
+/// the exit code.
+pub fn run(setup: Setup) -> i32 {
+    match serve(setup) {
+        Ok(()) => 0,
+        Err(e) => out::die(b"worker failed", e),
+    }
+}
+
+fn serve(setup: Setup) -> Result<(), Errno> {
+    let n = setup.max_connections;
+    // All memory the worker uses, mapped once: an input and an output
+    // buffer per slot, the listing scratch, and the log batch. Pages cost
+    // memory only when first touched.
+    let slot_bytes = MAX_HEAD_BYTES + OUT_BYTES;
+    let mem = sys::mmap_anonymous(n * slot_bytes + NAME_ARENA_BYTES + PAGE_BYTES + MAX_LINE_BYTES)?;
+    let (mut bufs, rest) = mem.split_at_mut(n * slot_bytes);
+    let (names, rest) = rest.split_at_mut(NAME_ARENA_BYTES);
+    let (page, log_mem) = rest.split_at_mut(PAGE_BYTES);
+    let conns = sys::mmap_array(n, |_| {
+        let (input, rest) = core::mem::take(&mut bufs).split_at_mut(MAX_HEAD_BYTES);
+        let (out, rest) = rest.split_at_mut(OUT_BYTES);
+        bufs = rest;
+        Conn::new(input, out)
+    })?;
+    // Lowest slots on top of the stack: the table stays dense.
+    let free = sys::mmap_array(n, |i| (n - 1 - i) as u32)?;
+    let mut table = Table {
+        conns,
+        free,
+        free_len: n,
+        high_water: 0,
+    };
+    let mut scratch = Scratch { names, page };
+    let mut log = Log::new(log_mem);
+
+    let ep = sys::epoll_create1()?;
+    let signals = sys::signalfd(SigSet::of(&[SIGINT, SIGTERM]), false)?;
+    sys::epoll_ctl(
+        ep.as_fd(),
+        EpollOp::Add,
+        signals.as_fd(),
+        EpollEvent::new(Epoll::IN, SIGNAL_TOKEN),
+    )?;
+    let listener = setup.listener;
+    let mut accepting = false;
+    // Set after EMFILE and friends: no accepting until the next tick.
+    let mut accept_paused = false;
+    let mut stopping_at: Option<i64> = None;
+    let timeout_secs = i64::from(setup.timeout_secs);
+    let idle_secs = (timeout_secs / 2).max(1);
+    let mut events = [EpollEvent::new(Epoll::IN, 0); MAX_EVENTS];
+    let mut next_tick = 0i64;
+    let mut date_mem = [0u8; date::IMF_FIXDATE_BYTES];
+    let mut date_secs = i64::MIN;
+
+    loop {
+        // Be woken by the listener only while a new connection can be
+        // taken: the table full, descriptors exhausted, or shutting down
+        // all stop accepting, so the loop never spins on a ready listener.
+        let want = stopping_at.is_none() && !accept_paused && table.free_len > 0;
+        if want != accepting {
+            let op = if want { EpollOp::Add } else { EpollOp::Del };
+            let ev = EpollEvent::new(Epoll::IN.with(Epoll::EXCLUSIVE), LISTENER_TOKEN);
+            sys::epoll_ctl(ep.as_fd(), op, listener, ev)?;
+            accepting = want;
+        }
+        let ready = match sys::epoll_wait(ep.as_fd(), &mut events, TICK_MS) {
+            Ok(k) => k,
+            Err(Errno::EINTR) => 0,
+            Err(e) => return Err(e),
+        };
+        let (now, _) = sys::clock_gettime(Clock::Monotonic);
+        let (wall, _) = sys::clock_gettime(Clock::Realtime);
+        if wall != date_secs {
+            date_secs = wall;
+            date::imf_fixdate(&mut Buf::new(&mut date_mem), wall);
+        }
+        let site = Site {
+            common: Common {
+                date: &date_mem,
+                ..setup.site.common
+            },
+            ..setup.site
+        };
+        let mut cx = Cx {
+            site: &site,
+            scratch: &mut scratch,
+            log: if setup.quiet { None } else { Some(&mut log) },
+            now,
+            wall,
+            timeout_secs,
+            idle_secs,
+        };
+
+        for ev in events.iter().take(ready) {
+            match ev.data() {
+                LISTENER_TOKEN => {
+                    accept_all(&ep, listener, &mut table, &mut cx, &mut accept_paused)?
+                }
+                SIGNAL_TOKEN => {
+                    while sys::read_signal(signals.as_fd()).is_some() {
+                        stopping_at.get_or_insert(now + SHUTDOWN_GRACE_SECS);
+                    }
+                }
+                token => drive(
+                    &ep,
+                    &mut table,
+                    (token - FIRST_SLOT_TOKEN) as usize,
+                    &mut cx,
+                ),
+            }
+        }
+
+        if now >= next_tick || stopping_at.is_some() {
+            next_tick = now + 1;
+            accept_paused = false;
+            let give_up = stopping_at.is_some_and(|at| now >= at);
+            for slot in 0..table.high_water {
+                let Some(conn) = table.conns.get(slot) else {
+                    break;
+                };
+                let stop = stopping_at.is_some() && (give_up || conn.is_idle());
+                if conn.fd.is_some() && (now > conn.deadline || stop) {
+                    table.release(slot);
+                }
+            }
+        }
+        log.flush();
+        if stopping_at.is_some() && table.used() == 0 {
+            return Ok(());
+        }
+    }
+}
+
+/// Accepts every waiting connection there is room for.
+fn accept_all(
+    ep: &OwnedFd,
+    listener: BorrowedFd,
+    table: &mut Table,
+    cx: &mut Cx,
+    paused: &mut bool,
+) -> Result<(), Errno> {
+    while table.free_len > 0 {
+        match sys::accept4(listener, Sock::NONBLOCK.with(Sock::CLOEXEC)) {
+            Ok((fd, peer)) => {
+                // Response heads go out at once, not after Nagle's delay.
+                let _ = sys::setsockopt(fd.as_fd(), SockOpt::TCP_NODELAY, 1);
+                let Some(slot) = table.take() else { break };
+                let ev = EpollEvent::new(Epoll::IN, FIRST_SLOT_TOKEN + slot as u64);
+                if sys::epoll_ctl(ep.as_fd(), EpollOp::Add, fd.as_fd(), ev).is_err() {
+                    table.release(slot);
+                    continue;
+                }
+                if let Some(conn) = table.conns.get_mut(slot) {
+                    conn.open(fd, peer, cx.now + cx.timeout_secs);
+                }
+                // Most clients send their request right after connecting.
+                drive(ep, table, slot, cx);
+            }
+            Err(Errno::EMFILE | Errno::ENFILE | Errno::ENOBUFS | Errno::ENOMEM) => {
+                *paused = true;
+                break;
+            }
+            // EAGAIN: none left; ECONNABORTED and the like: that client left.
+            Err(Errno::EAGAIN) => break,
+            Err(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Drives one connection and applies what it asks of epoll.
+fn drive(ep: &OwnedFd, table: &mut Table, slot: usize, cx: &mut Cx) {
+    // A stale event for a slot closed earlier in the same batch.
+    let Some(conn) = table.conns.get_mut(slot).filter(|c| c.fd.is_some()) else {
+        return;
+    };
+    match conn.drive(cx) {
+        Next::Wait(interest) if interest == conn.interest => {}
+        Next::Wait(interest) => {
+            let ev = EpollEvent::new(interest, FIRST_SLOT_TOKEN + slot as u64);
+            let changed = conn
+                .fd
+                .as_ref()
+                .map(|fd| sys::epoll_ctl(ep.as_fd(), EpollOp::Mod, fd.as_fd(), ev));
+            if let Some(Ok(())) = changed {
+                conn.interest = interest;
+            } else {
+                table.release(slot);
+            }
+        }
+        Next::Close => table.release(slot),
+    }
+}

@@ -1,0 +1,503 @@
+//! Answering one request: where HTTP meets the file system. Given a parsed
+//! request head (or the reason it was refused), `respond` writes the whole
+//! response head, and any small body, into the connection's output buffer,
+//! and returns the file (or generated page) to send after it. Every error
+//! response goes through `http::response::error`; every errno a file
+//! operation can return is mapped to a status in `status_for_errno`.
+
+use crate::buf::Buf;
+use crate::fs::listing::{self, Filter, MAX_LISTING_ENTRIES};
+use crate::fs::page::{self, Entry};
+use crate::fs::path::{self, MAX_PATH_BYTES, PathError};
+use crate::fs::root::Root;
+use crate::http::request::{Method, ParseError, Request, Version};
+use crate::http::response::{self, Common, Status};
+use crate::http::{conditional, date, encoding, mime, range};
+use crate::rt::sys::{self, CStr, Errno, OwnedFd, Stat};
+
+/// What the operator chose (see `cli`).
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Serve listings of directories without an index file.
+    pub listing: bool,
+    /// Leave dotfiles out of listings.
+    pub hide_dotfiles: bool,
+    /// Answer CORS preflights and allow any origin.
+    pub cors: bool,
+    /// Serve /index.html for paths that do not exist.
+    pub spa: bool,
+}
+
+/// Memory for generating listings, mapped once per worker.
+pub struct Scratch {
+    /// Names read from the directory.
+    pub names: &'static mut [u8],
+    /// The rendered page.
+    pub page: &'static mut [u8],
+}
+
+/// Bytes of the rendered listing page: 4096 entries at about 500 bytes.
+pub const PAGE_BYTES: usize = 2 * 1024 * 1024;
+
+/// The body that follows the head in the output buffer.
+pub enum Body {
+    /// Nothing (or all of it is already in the output buffer).
+    None,
+    /// Bytes `offset..end` of an open file (a real file or a memfd page).
+    File {
+        file: OwnedFd,
+        offset: u64,
+        end: u64,
+    },
+}
+
+/// The outcome of one request, for the connection and the access log.
+pub struct Reply {
+    pub status: Status,
+    pub body: Body,
+    /// Body bytes the response announces (for the log line).
+    pub body_len: u64,
+    /// Keep the connection for another request.
+    pub keep_alive: bool,
+}
+
+/// A site: the root, the options, and the per-response constants.
+pub struct Site<'a> {
+    pub root: &'a Root,
+    pub options: Options,
+    pub common: Common<'a>,
+}
+
+/// The CORS headers `--cors` adds to every response.
+const CORS_HEADERS: &[u8] = b"Access-Control-Allow-Origin: *\r\n";
+/// What a preflight (OPTIONS) answer carries under `--cors`.
+const PREFLIGHT_HEADERS: &[u8] = b"Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n\
+Access-Control-Allow-Headers: *\r\nAccess-Control-Max-Age: 86400\r\n";
+/// The methods this server implements (RFC 9110 §10.2.1).
+const ALLOW: &[u8] = b"Allow: GET, HEAD, OPTIONS\r\n";
+
+/// Precompressed siblings, in order of preference on a tie: suffix and
+/// content-coding.
+const ENCODINGS: [(&[u8], &[u8]); 3] = [(b".br", b"br"), (b".zst", b"zstd"), (b".gz", b"gzip")];
+
+/// Answers a request head (or its parse error). See the module docs.
+pub fn respond(
+    site: &Site,
+    scratch: &mut Scratch,
+    parsed: Result<Request, ParseError>,
+    out: &mut Buf,
+) -> Reply {
+    let req = match parsed {
+        Ok(req) => req,
+        Err(e) => return error(site, out, response::status_for(e), b"", false, false, false),
+    };
+    let http10 = req.version == Version::Http10;
+    // RFC 9112 §9.3: HTTP/1.1 persists unless `close`; 1.0 only when asked.
+    // A request body is never read, so its connection cannot be reused.
+    let keep_alive = !req.close && (!http10 || req.keep_alive) && !req.has_body;
+    let head_only = req.method == Method::Head;
+    let mut cx = Cx {
+        site,
+        req: &req,
+        out,
+        keep_alive,
+        http10,
+        head_only,
+    };
+    match req.method {
+        Method::Get | Method::Head => cx.get(scratch),
+        Method::Options => cx.options(),
+        Method::Other => cx.error(Status::NotImplemented, ALLOW),
+    }
+}
+
+fn error(
+    site: &Site,
+    out: &mut Buf,
+    status: Status,
+    extra: &[u8],
+    keep: bool,
+    http10: bool,
+    head: bool,
+) -> Reply {
+    out.truncate(0);
+    let mut mem = [0u8; 512];
+    let mut headers = Buf::new(&mut mem);
+    headers.push(extra);
+    if site.options.cors {
+        headers.push(CORS_HEADERS);
+    }
+    let body_len = response::error(
+        out,
+        status,
+        &site.common,
+        headers.as_bytes(),
+        keep,
+        http10,
+        head,
+    );
+    Reply {
+        status,
+        body: Body::None,
+        body_len,
+        keep_alive: keep,
+    }
+}
+
+/// One request in progress.
+struct Cx<'a, 'r, 'o> {
+    site: &'a Site<'a>,
+    req: &'a Request<'r>,
+    out: &'a mut Buf<'o>,
+    keep_alive: bool,
+    http10: bool,
+    head_only: bool,
+}
+
+impl Cx<'_, '_, '_> {
+    fn error(&mut self, status: Status, extra: &[u8]) -> Reply {
+        error(
+            self.site,
+            self.out,
+            status,
+            extra,
+            self.keep_alive,
+            self.http10,
+            self.head_only,
+        )
+    }
+
+    /// Starts a successful head: status line, common headers, CORS.
+    fn start(&mut self, status: Status) {
+        response::start(self.out, status, &self.site.common);
+        if self.site.options.cors {
+            self.out.push(CORS_HEADERS);
+        }
+    }
+
+    /// Ends the head; a head that did not fit becomes a 500.
+    fn finish(&mut self, status: Status, body: Body, body_len: u64) -> Reply {
+        response::end(self.out, self.keep_alive, self.http10);
+        if self.out.overflowed() {
+            return self.error(Status::InternalServerError, b"");
+        }
+        let body = if self.head_only { Body::None } else { body };
+        Reply {
+            status,
+            body,
+            body_len,
+            keep_alive: self.keep_alive,
+        }
+    }
+
+    /// OPTIONS: the allowed methods, and a CORS preflight answer.
+    fn options(&mut self) -> Reply {
+        self.start(Status::NoContent);
+        self.out.push(ALLOW);
+        if self.site.options.cors {
+            self.out.push(PREFLIGHT_HEADERS);
+        }
+        self.finish(Status::NoContent, Body::None, 0)
+    }
+
+    /// GET and HEAD.
+    fn get(&mut self, scratch: &mut Scratch) -> Reply {
+        // Room for the path, a NUL, and `/index.html` or `.zst`.
+        let mut mem = [0u8; MAX_PATH_BYTES + 16];
+        let norm = match path::normalize(self.req.path, &mut mem[..MAX_PATH_BYTES]) {
+            Ok(norm) => norm,
+            Err(PathError::TooLong) => return self.error(Status::UriTooLong, b""),
+            Err(_) => return self.error(Status::BadRequest, b""),
+        };
+        let rel_len = norm.len;
+        let opened = self.open(&mut mem, rel_len, b"");
+        let (file, stat) = match opened {
+            Ok(found) => found,
+            Err(Errno::ENOENT) if self.site.options.spa => return self.spa(),
+            Err(e) => return self.error(status_for_errno(e), b""),
+        };
+        if stat.is_dir() {
+            if !norm.trailing_slash {
+                return self.redirect_to_slash();
+            }
+            return self.directory(scratch, &mut mem, rel_len, file);
+        }
+        if norm.trailing_slash || !stat.is_file() {
+            // `/file.txt/` names no directory; FIFOs, sockets and devices
+            // are never served.
+            let status = if stat.is_file() {
+                Status::NotFound
+            } else {
+                Status::Forbidden
+            };
+            return self.error(status, b"");
+        }
+        self.file(&mut mem, rel_len, file, stat)
+    }
+
+    /// Opens `mem[..len]` + `suffix` beneath the root (`.` for the root)
+    /// and stats it.
+    fn open(&self, mem: &mut [u8], len: usize, suffix: &[u8]) -> Result<(OwnedFd, Stat), Errno> {
+        let mut tail = Buf::new(mem.get_mut(len..).unwrap_or_default());
+        tail.push(suffix).byte(0);
+        if tail.overflowed() {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let end = len + tail.len();
+        let path = mem.get(..end).unwrap_or_default();
+        let path = if path == b"\0" { b".\0" } else { path };
+        let file = self
+            .site
+            .root
+            .open_file(CStr::new(path).ok_or(Errno::EINVAL)?)?;
+        let stat = sys::fstat(file.as_fd())?;
+        Ok((file, stat))
+    }
+
+    /// 301 from `/dir` to `/dir/`, keeping the query (as python and nginx
+    /// do). The raw path is echoed: the parser admitted only visible ASCII.
+    fn redirect_to_slash(&mut self) -> Reply {
+        self.start(Status::MovedPermanently);
+        let (path, query) = (self.req.path, self.req.query);
+        self.out
+            .str("Location: ")
+            .push(path)
+            .byte(b'/')
+            .push(query)
+            .str("\r\n");
+        self.out.str("Content-Length: 0\r\n");
+        self.finish(Status::MovedPermanently, Body::None, 0)
+    }
+
+    /// `--spa`: a path that does not exist is answered with /index.html.
+    fn spa(&mut self) -> Reply {
+        let mut mem = *b"index.html\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+        let len = b"index.html".len();
+        match self.open(&mut mem, len, b"") {
+            Ok((file, stat)) if stat.is_file() => self.file(&mut mem, len, file, stat),
+            _ => self.error(Status::NotFound, b""),
+        }
+    }
+
+    /// A directory named with its trailing slash: its index.html (or
+    /// index.htm), else a listing.
+    fn directory(
+        &mut self,
+        scratch: &mut Scratch,
+        mem: &mut [u8],
+        len: usize,
+        dir: OwnedFd,
+    ) -> Reply {
+        let sep: &[u8] = if len == 0 { b"" } else { b"/" };
+        for index in [&b"index.html"[..], b"index.htm"] {
+            let mut suffix_mem = [0u8; 16];
+            let mut suffix = Buf::new(&mut suffix_mem);
+            suffix.push(sep).push(index);
+            if let Ok((file, stat)) = self.open(mem, len, suffix.as_bytes()) {
+                if stat.is_file() {
+                    let index_len = len + suffix.len();
+                    return self.file(mem, index_len, file, stat);
+                }
+            }
+        }
+        if !self.site.options.listing {
+            return self.error(Status::Forbidden, b"");
+        }
+        self.listing(scratch, mem.get(..len).unwrap_or_default(), dir)
+    }
+
+    /// Reads, sorts and renders a listing into a memfd, sent like a file.
+    fn listing(&mut self, scratch: &mut Scratch, rel: &[u8], dir: OwnedFd) -> Reply {
+        let json = self
+            .req
+            .accept
+            .is_some_and(|a| a.windows(16).any(|w| w == b"application/json"));
+        let mut entries = [Entry {
+            name: b"",
+            is_dir: false,
+            is_symlink: false,
+            size: 0,
+            mtime: 0,
+        }; MAX_LISTING_ENTRIES];
+        let filter = Filter {
+            hide_dotfiles: self.site.options.hide_dotfiles,
+        };
+        let read = listing::read(
+            self.site.root,
+            dir.as_fd(),
+            rel,
+            filter,
+            scratch.names,
+            &mut entries,
+        );
+        let (mut count, mut truncated) = match read {
+            Ok(read) => read,
+            Err(e) => return self.error(status_for_errno(e), b""),
+        };
+        page::sort(&mut entries[..count]);
+        let mut dir_mem = [0u8; MAX_PATH_BYTES + 2];
+        let mut dir_path = Buf::new(&mut dir_mem);
+        dir_path.byte(b'/').push(rel);
+        if !rel.is_empty() {
+            dir_path.byte(b'/');
+        }
+        // A page too large for the buffer lists fewer entries, and says so.
+        let page_len = loop {
+            let mut page = Buf::new(scratch.page);
+            if json {
+                page::json(&mut page, dir_path.as_bytes(), &entries[..count], truncated);
+            } else {
+                page::html(&mut page, dir_path.as_bytes(), &entries[..count], truncated);
+            }
+            if !page.overflowed() {
+                break page.len();
+            }
+            count /= 2;
+            truncated = true;
+        };
+        let page = scratch.page.get(..page_len).unwrap_or_default();
+        let memfd = match write_memfd(page) {
+            Ok(fd) => fd,
+            Err(e) => return self.error(status_for_errno(e), b""),
+        };
+        self.start(Status::Ok);
+        let ty: &[u8] = if json {
+            b"application/json"
+        } else {
+            b"text/html; charset=utf-8"
+        };
+        response::header(self.out, "Content-Type", ty);
+        response::header_u64(self.out, "Content-Length", page_len as u64);
+        self.out.str("Cache-Control: no-cache\r\nVary: Accept\r\n");
+        let body = Body::File {
+            file: memfd,
+            offset: 0,
+            end: page_len as u64,
+        };
+        self.finish(Status::Ok, body, page_len as u64)
+    }
+
+    /// A regular file: validators, conditionals, precompressed siblings and
+    /// ranges. `mem[..len]` is its path relative to the root.
+    fn file(&mut self, mem: &mut [u8], len: usize, mut file: OwnedFd, mut stat: Stat) -> Reply {
+        let ty = mime::content_type(mem.get(..len).unwrap_or_default());
+        // Pick the best precompressed sibling the client accepts.
+        let mut coding: Option<&[u8]> = None;
+        let mut has_sibling = false;
+        let mut best = 0;
+        for (suffix, name) in ENCODINGS {
+            let q = encoding::preference(self.req.accept_encoding, name);
+            if let Ok((f, st)) = self.open(mem, len, suffix) {
+                if st.is_file() {
+                    has_sibling = true;
+                    if q > best {
+                        (best, file, stat, coding) = (q, f, st, Some(name));
+                    }
+                }
+            }
+        }
+        let size = stat.len();
+        let mut etag_mem = [0u8; 64];
+        let mut etag = Buf::new(&mut etag_mem);
+        conditional::etag(
+            &mut etag,
+            stat.ino,
+            size,
+            stat.mtime,
+            stat.mtime_nsec as u32,
+        );
+        let etag = etag.as_bytes();
+
+        // RFC 9110 §13.2.2: If-None-Match, else If-Modified-Since.
+        let not_modified = match (self.req.if_none_match, self.req.if_modified_since) {
+            (Some(inm), _) => conditional::none_match(inm, etag),
+            (None, Some(ims)) => date::parse_http_date(ims)
+                .is_some_and(|t| !conditional::modified_since(t, stat.mtime)),
+            (None, None) => false,
+        };
+        if not_modified {
+            self.start(Status::NotModified);
+            self.validators(etag, stat.mtime, coding, has_sibling);
+            return self.finish(Status::NotModified, Body::None, 0);
+        }
+
+        let wanted = match self.req.if_range {
+            Some(ir)
+                if !conditional::if_range_matches(ir, etag, stat.mtime, date::parse_http_date) =>
+            {
+                None
+            }
+            _ => self.req.range,
+        };
+        let (status, start, end) = match range::parse_range(wanted, size) {
+            range::Range::Full => (Status::Ok, 0, size),
+            range::Range::Partial { start, end } => (Status::PartialContent, start, end + 1),
+            range::Range::Unsatisfiable => {
+                let mut cr_mem = [0u8; 64];
+                let mut cr = Buf::new(&mut cr_mem);
+                cr.str("Content-Range: ");
+                range::content_range_unsatisfied(&mut cr, size);
+                cr.str("\r\n");
+                return self.error(Status::RangeNotSatisfiable, cr.as_bytes());
+            }
+        };
+        self.start(status);
+        response::header(self.out, "Content-Type", ty.as_bytes());
+        response::header_u64(self.out, "Content-Length", end - start);
+        if status == Status::PartialContent {
+            self.out.str("Content-Range: ");
+            range::content_range(self.out, start, end - 1, size);
+            self.out.str("\r\n");
+        }
+        self.out.str("Accept-Ranges: bytes\r\n");
+        self.validators(etag, stat.mtime, coding, has_sibling);
+        self.finish(
+            status,
+            Body::File {
+                file,
+                offset: start,
+                end,
+            },
+            end - start,
+        )
+    }
+
+    /// Last-Modified, ETag, and the encoding headers.
+    fn validators(&mut self, etag: &[u8], mtime: i64, coding: Option<&[u8]>, has_sibling: bool) {
+        self.out.str("Last-Modified: ");
+        date::imf_fixdate(self.out, mtime);
+        self.out.str("\r\nETag: ").push(etag).str("\r\n");
+        if let Some(coding) = coding {
+            response::header(self.out, "Content-Encoding", coding);
+        }
+        if has_sibling {
+            self.out.str("Vary: Accept-Encoding\r\n");
+        }
+    }
+}
+
+/// Writes a generated page into a memfd, so it is sent with `sendfile`
+/// and resumed after `EAGAIN` like any file.
+fn write_memfd(page: &[u8]) -> Result<OwnedFd, Errno> {
+    let fd = sys::memfd_create(CStr::new(b"listing\0").ok_or(Errno::EINVAL)?)?;
+    let mut rest = page;
+    while !rest.is_empty() {
+        let n = sys::write(fd.as_fd(), rest)?;
+        rest = rest.get(n..).unwrap_or_default();
+    }
+    Ok(fd)
+}
+
+/// The status for an errno from opening, reading or listing a path.
+pub fn status_for_errno(e: Errno) -> Status {
+    match e {
+        Errno::ENOENT | Errno::ENOTDIR => Status::NotFound,
+        // EXDEV and ELOOP: openat2 refused a path leading out of the root.
+        Errno::EACCES | Errno::EPERM | Errno::EXDEV | Errno::ELOOP | Errno::ENXIO => {
+            Status::Forbidden
+        }
+        Errno::ENAMETOOLONG => Status::UriTooLong,
+        Errno::EMFILE | Errno::ENFILE | Errno::ENOMEM | Errno::EAGAIN => Status::ServiceUnavailable,
+        _ => Status::InternalServerError,
+    }
+}
