@@ -1,0 +1,264 @@
+//! Shared helpers for the integration tests: a fixture directory, the real
+//! `httpd` binary started on an ephemeral port, and a small raw HTTP/1.1
+//! client over `std::net::TcpStream` (responses parsed with `httparse`).
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Generous bound for anything a test waits on: the CI machine is small
+/// and may be busy.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A temporary directory, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let path = std::env::temp_dir().join(format!("httpd-test-{}-{tag}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes `contents` at `rel`, creating parent directories.
+    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.0.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running `httpd`, killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    /// `127.0.0.1` or `::1`: what clients connect to.
+    pub host: String,
+    /// Everything the server wrote to stderr so far (the access log).
+    pub stderr: Arc<Mutex<String>>,
+    /// The banner line from stdout.
+    pub banner: String,
+}
+
+impl Server {
+    /// Starts `httpd 0 -b 127.0.0.1 -d DIR ARGS...`.
+    pub fn start(dir: &Path, args: &[&str]) -> Server {
+        let mut all = vec!["0", "-b", "127.0.0.1", "-d", dir.to_str().unwrap()];
+        all.extend_from_slice(args);
+        Server::start_args(&all, "127.0.0.1")
+    }
+
+    /// Starts `httpd ARGS...` exactly as given; `host` is what to connect to.
+    pub fn start_args(args: &[&str], host: &str) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_httpd"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn httpd");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        let mut err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut banner = String::new();
+        out.read_line(&mut banner).expect("banner");
+        std::thread::spawn(move || {
+            let mut rest = Vec::new();
+            let _ = out.read_to_end(&mut rest);
+        });
+        let port = banner
+            .split(" port ")
+            .nth(1)
+            .and_then(|s| s.split(' ').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in banner {banner:?}; stderr: {}", stderr.lock().unwrap()));
+        Server { child, port, host: host.to_string(), stderr, banner }
+    }
+
+    /// A new connection with generous timeouts.
+    pub fn connect(&self) -> TcpStream {
+        let s = TcpStream::connect((self.host.as_str(), self.port)).expect("connect");
+        s.set_read_timeout(Some(WAIT)).unwrap();
+        s.set_write_timeout(Some(WAIT)).unwrap();
+        s
+    }
+
+    /// Sends `raw` on a new connection and reads one response.
+    pub fn request(&self, raw: &[u8]) -> Response {
+        let mut s = self.connect();
+        s.write_all(raw).unwrap();
+        let head_only = raw.starts_with(b"HEAD ");
+        read_response(&mut s, head_only)
+    }
+
+    /// `GET path` with `Connection: close` and extra header lines.
+    pub fn get(&self, path: &str, headers: &[&str]) -> Response {
+        self.request(&request("GET", path, headers))
+    }
+
+    /// The access log so far.
+    pub fn log(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits until the log contains `needle`.
+    pub fn wait_log(&self, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let log = self.log();
+            if log.contains(needle) || start.elapsed() > WAIT {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// True while the server process runs.
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// Sends a signal to the server process.
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill").args([&format!("-{sig}"), &self.child.id().to_string()]).status().unwrap();
+        assert!(ok.success());
+    }
+
+    /// Waits for the server to exit; its status code.
+    pub fn wait_exit(&mut self) -> Option<i32> {
+        let start = Instant::now();
+        while start.elapsed() < WAIT {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Kill the whole process group's workers too: SIGKILL to the
+        // supervisor makes the kernel send them SIGTERM (PDEATHSIG).
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A request with `Host` and `Connection: close`, plus `headers`.
+pub fn request(method: &str, path: &str, headers: &[&str]) -> Vec<u8> {
+    let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+    for h in headers {
+        raw.push_str(h);
+        raw.push_str("\r\n");
+    }
+    raw.push_str("\r\n");
+    raw.into_bytes()
+}
+
+/// A parsed response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub reason: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Reads one response from `s`: the head, then `Content-Length` bytes of
+/// body (none for HEAD, 204 and 304), or up to EOF without a length.
+pub fn read_response(s: &mut impl Read, head_only: bool) -> Response {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte) {
+            Ok(1) => buf.push(byte[0]),
+            other => panic!("connection ended inside a response head: {other:?} after {:?}", String::from_utf8_lossy(&buf)),
+        }
+    }
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut parsed = httparse::Response::new(&mut headers);
+    assert!(parsed.parse(&buf).unwrap().is_complete());
+    let status = parsed.code.unwrap();
+    let resp_headers: Vec<(String, String)> = parsed
+        .headers
+        .iter()
+        .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
+        .collect();
+    let mut resp = Response { status, reason: parsed.reason.unwrap_or("").to_string(), headers: resp_headers, body: Vec::new() };
+    if head_only || status == 204 || status == 304 {
+        return resp;
+    }
+    match resp.header("Content-Length").map(|v| v.parse::<usize>().unwrap()) {
+        Some(len) => {
+            resp.body = vec![0; len];
+            s.read_exact(&mut resp.body).expect("body");
+        }
+        None => {
+            s.read_to_end(&mut resp.body).unwrap();
+        }
+    }
+    resp
+}
+
+/// Reads until EOF; true if the peer closed within `WAIT`.
+pub fn closed_by_peer(s: &mut TcpStream) -> bool {
+    let mut buf = [0u8; 1024];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Half-closes our side (the server then sees EOF after the request).
+pub fn finish_writing(s: &TcpStream) {
+    let _ = s.shutdown(Shutdown::Write);
+}
