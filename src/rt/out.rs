@@ -27,24 +27,47 @@ pub fn stderr(bytes: &[u8]) {
 }
 
 /// Appends `address already in use (EADDRINUSE)`: strerror's text, lower
-/// case as in a sentence, then the constant's name.
+/// case as in a sentence, then the constant's name. Only the errnos a
+/// start-up can meet are named (the `syscalls` crate's full table would
+/// cost 8 KiB of the binary); the rest read `error 71`.
 pub fn errno(buf: &mut Buf, e: Errno) {
-    match (e.description(), e.name()) {
-        (Some(text), Some(name)) => {
-            let mut bytes = text.bytes();
-            if let Some(first) = bytes.next() {
-                buf.byte(first.to_ascii_lowercase());
-            }
-            for b in bytes {
-                buf.byte(b);
-            }
-            buf.str(" (").str(name).str(")");
+    let known = ERRNO_TEXT.iter().find(|(n, _, _)| *n == e.into_raw());
+    match known {
+        Some((_, name, text)) => {
+            buf.str(text).str(" (").str(name).str(")");
         }
-        _ => {
+        None => {
             buf.str("error ").u64(e.into_raw().unsigned_abs() as u64);
         }
     }
 }
+
+/// errno values (asm-generic/errno-base.h, errno.h) with their names and
+/// strerror(3) texts.
+const ERRNO_TEXT: &[(i32, &str, &str)] = &[
+    (1, "EPERM", "operation not permitted"),
+    (2, "ENOENT", "no such file or directory"),
+    (5, "EIO", "input/output error"),
+    (9, "EBADF", "bad file descriptor"),
+    (11, "EAGAIN", "resource temporarily unavailable"),
+    (12, "ENOMEM", "cannot allocate memory"),
+    (13, "EACCES", "permission denied"),
+    (20, "ENOTDIR", "not a directory"),
+    (22, "EINVAL", "invalid argument"),
+    (23, "ENFILE", "too many open files in system"),
+    (24, "EMFILE", "too many open files"),
+    (36, "ENAMETOOLONG", "file name too long"),
+    (38, "ENOSYS", "function not implemented"),
+    (40, "ELOOP", "too many levels of symbolic links"),
+    (
+        97,
+        "EAFNOSUPPORT",
+        "address family not supported by protocol",
+    ),
+    (98, "EADDRINUSE", "address already in use"),
+    (99, "EADDRNOTAVAIL", "cannot assign requested address"),
+    (105, "ENOBUFS", "no buffer space available"),
+];
 
 /// Prints `httpd: <what>: <errno text>` and exits 1: the one shape of a
 /// start-up failure.
@@ -56,4 +79,25 @@ pub fn die(what: &[u8], e: Errno) -> ! {
     line.byte(b'\n');
     stderr(line.as_bytes());
     sys::exit_group(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errno_text_matches_the_kernel_names() {
+        for &(n, name, _) in ERRNO_TEXT {
+            assert_eq!(Errno::new(n).name(), Some(name));
+        }
+        let mut mem = [0u8; 64];
+        let mut buf = Buf::new(&mut mem);
+        errno(&mut buf, Errno::EADDRINUSE);
+        buf.str(", ");
+        errno(&mut buf, Errno::new(71));
+        assert_eq!(
+            buf.as_bytes(),
+            b"address already in use (EADDRINUSE), error 71"
+        );
+    }
 }

@@ -23,7 +23,8 @@ impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
-        let path = std::env::temp_dir().join(format!("httpd-test-{}-{tag}-{n}", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("httpd-test-{}-{tag}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).unwrap();
         TempDir(path)
@@ -88,7 +89,9 @@ impl Server {
                 if n == 0 {
                     break;
                 }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
         let mut out = BufReader::new(child.stdout.take().unwrap());
@@ -103,8 +106,19 @@ impl Server {
             .nth(1)
             .and_then(|s| s.split(' ').next())
             .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in banner {banner:?}; stderr: {}", stderr.lock().unwrap()));
-        Server { child, port, host: host.to_string(), stderr, banner }
+            .unwrap_or_else(|| {
+                panic!(
+                    "no port in banner {banner:?}; stderr: {}",
+                    stderr.lock().unwrap()
+                )
+            });
+        Server {
+            child,
+            port,
+            host: host.to_string(),
+            stderr,
+            banner,
+        }
     }
 
     /// A new connection with generous timeouts.
@@ -152,7 +166,10 @@ impl Server {
 
     /// Sends a signal to the server process.
     pub fn signal(&self, sig: &str) {
-        let ok = Command::new("kill").args([&format!("-{sig}"), &self.child.id().to_string()]).status().unwrap();
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(ok.success());
     }
 
@@ -201,7 +218,10 @@ pub struct Response {
 impl Response {
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn text(&self) -> String {
@@ -217,7 +237,10 @@ pub fn read_response(s: &mut impl Read, head_only: bool) -> Response {
     while !buf.ends_with(b"\r\n\r\n") {
         match s.read(&mut byte) {
             Ok(1) => buf.push(byte[0]),
-            other => panic!("connection ended inside a response head: {other:?} after {:?}", String::from_utf8_lossy(&buf)),
+            other => panic!(
+                "connection ended inside a response head: {other:?} after {:?}",
+                String::from_utf8_lossy(&buf)
+            ),
         }
     }
     let mut headers = [httparse::EMPTY_HEADER; 64];
@@ -227,13 +250,26 @@ pub fn read_response(s: &mut impl Read, head_only: bool) -> Response {
     let resp_headers: Vec<(String, String)> = parsed
         .headers
         .iter()
-        .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
+        .map(|h| {
+            (
+                h.name.to_string(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
         .collect();
-    let mut resp = Response { status, reason: parsed.reason.unwrap_or("").to_string(), headers: resp_headers, body: Vec::new() };
+    let mut resp = Response {
+        status,
+        reason: parsed.reason.unwrap_or("").to_string(),
+        headers: resp_headers,
+        body: Vec::new(),
+    };
     if head_only || status == 204 || status == 304 {
         return resp;
     }
-    match resp.header("Content-Length").map(|v| v.parse::<usize>().unwrap()) {
+    match resp
+        .header("Content-Length")
+        .map(|v| v.parse::<usize>().unwrap())
+    {
         Some(len) => {
             resp.body = vec![0; len];
             s.read_exact(&mut resp.body).expect("body");
