@@ -381,16 +381,16 @@ impl Cx<'_, '_, '_> {
     /// ranges. `mem[..len]` is its path relative to the root.
     fn file(&mut self, mem: &mut [u8], len: usize, mut file: OwnedFd, mut stat: Stat) -> Reply {
         let ty = mime::content_type(mem.get(..len).unwrap_or_default());
-        // Pick the best precompressed sibling the client accepts.
+        // Pick the best precompressed sibling the client accepts; look only
+        // for codings it accepts, so a client that sends no Accept-Encoding
+        // costs no extra lookups.
         let mut coding: Option<&[u8]> = None;
-        let mut has_sibling = false;
         let mut best = 0;
         for (suffix, name) in ENCODINGS {
             let q = encoding::preference(self.req.accept_encoding, name);
-            if let Ok((f, st)) = self.open(mem, len, suffix) {
-                if st.is_file() {
-                    has_sibling = true;
-                    if q > best {
+            if q > best {
+                if let Ok((f, st)) = self.open(mem, len, suffix) {
+                    if st.is_file() {
                         (best, file, stat, coding) = (q, f, st, Some(name));
                     }
                 }
@@ -417,7 +417,7 @@ impl Cx<'_, '_, '_> {
         };
         if not_modified {
             self.start(Status::NotModified);
-            self.validators(etag, stat.mtime, coding, has_sibling);
+            self.validators(etag, stat.mtime, coding);
             return self.finish(Status::NotModified, Body::None, 0);
         }
 
@@ -450,7 +450,7 @@ impl Cx<'_, '_, '_> {
             self.out.str("\r\n");
         }
         self.out.str("Accept-Ranges: bytes\r\n");
-        self.validators(etag, stat.mtime, coding, has_sibling);
+        self.validators(etag, stat.mtime, coding);
         self.finish(
             status,
             Body::File {
@@ -462,17 +462,18 @@ impl Cx<'_, '_, '_> {
         )
     }
 
-    /// Last-Modified, ETag, and the encoding headers.
-    fn validators(&mut self, etag: &[u8], mtime: i64, coding: Option<&[u8]>, has_sibling: bool) {
+    /// Last-Modified, ETag, and the encoding headers. Every file answer
+    /// says `Vary: Accept-Encoding`: which representation is chosen always
+    /// depends on it (a sibling may appear at any time), so caches must key
+    /// on it (RFC 9110 §12.5.5).
+    fn validators(&mut self, etag: &[u8], mtime: i64, coding: Option<&[u8]>) {
         self.out.str("Last-Modified: ");
         date::imf_fixdate(self.out, mtime);
         self.out.str("\r\nETag: ").push(etag).str("\r\n");
         if let Some(coding) = coding {
             response::header(self.out, "Content-Encoding", coding);
         }
-        if has_sibling {
-            self.out.str("Vary: Accept-Encoding\r\n");
-        }
+        self.out.str("Vary: Accept-Encoding\r\n");
     }
 }
 
