@@ -47,8 +47,9 @@ fn main(args: &[&[u8]], too_many: bool) -> i32 {
                     .push(e.arg.get(..200).unwrap_or(e.arg))
                     .byte(b'\'');
             }
-            line.str("\n\n").str(USAGE);
+            line.str("\n\n");
             out::stderr(line.as_bytes());
+            out::stderr(USAGE.as_bytes());
             2
         }
     }

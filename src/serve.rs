@@ -10,7 +10,7 @@ use crate::fs::listing::{self, Filter, MAX_LISTING_ENTRIES};
 use crate::fs::page::{self, Entry};
 use crate::fs::path::{self, MAX_PATH_BYTES, PathError};
 use crate::fs::root::Root;
-use crate::http::request::{Method, ParseError, Request, Version};
+use crate::http::request::{self, Method, ParseError, Request, Version};
 use crate::http::response::{self, Common, Status};
 use crate::http::{conditional, date, encoding, mime, range};
 use crate::rt::sys::{self, CStr, Errno, OwnedFd, Stat};
@@ -59,6 +59,10 @@ pub struct Reply {
     pub body_len: u64,
     /// Keep the connection for another request.
     pub keep_alive: bool,
+    /// Bytes of the input the request took (its head).
+    pub consumed: usize,
+    /// Drain the client's input before closing (see `respond`).
+    pub linger: bool,
 }
 
 /// A site: the root, the options, and the per-response constants.
@@ -80,17 +84,38 @@ const ALLOW: &[u8] = b"Allow: GET, HEAD, OPTIONS\r\n";
 /// content-coding.
 const ENCODINGS: [(&[u8], &[u8]); 3] = [(b".br", b"br"), (b".zst", b"zstd"), (b".gz", b"gzip")];
 
-/// Answers a request head (or its parse error). See the module docs.
+/// Answers the request head at the start of `buffered` (the bytes read so
+/// far, in a buffer of `capacity` bytes), or its parse error; None while
+/// the head is incomplete. See the module docs.
 pub fn respond(
     site: &Site,
     scratch: &mut Scratch,
-    parsed: Result<Request, ParseError>,
+    buffered: &[u8],
+    capacity: usize,
     out: &mut Buf,
-) -> Reply {
-    let req = match parsed {
+) -> Option<Reply> {
+    let req = match request::parse(buffered, capacity) {
         Ok(req) => req,
-        Err(e) => return error(site, out, response::status_for(e), b"", false, false, false),
+        Err(ParseError::Incomplete) => return None,
+        Err(e) => {
+            // RFC 9110 §9.3.2: never a body for HEAD, even when refused.
+            let head = buffered.trim_ascii_start().starts_with(b"HEAD ");
+            let mut reply = error(site, out, response::status_for(e), b"", false, false, head);
+            // The rest of what the client sent is unread: drop it all.
+            (reply.consumed, reply.linger) = (buffered.len(), true);
+            return Some(reply);
+        }
     };
+    let mut reply = answer(site, scratch, &req, out);
+    reply.consumed = req.head_len;
+    // Unread input would make close(2) reset the connection, which can
+    // destroy the response in flight: a body, or bytes after this head.
+    reply.linger = req.has_body || req.head_len < buffered.len();
+    Some(reply)
+}
+
+/// Answers a well-formed request head.
+fn answer(site: &Site, scratch: &mut Scratch, req: &Request, out: &mut Buf) -> Reply {
     let http10 = req.version == Version::Http10;
     // RFC 9112 §9.3: HTTP/1.1 persists unless `close`; 1.0 only when asked.
     // A request body is never read, so its connection cannot be reused.
@@ -98,7 +123,7 @@ pub fn respond(
     let head_only = req.method == Method::Head;
     let mut cx = Cx {
         site,
-        req: &req,
+        req,
         out,
         keep_alive,
         http10,
@@ -141,6 +166,8 @@ fn error(
         body: Body::None,
         body_len,
         keep_alive: keep,
+        consumed: 0,
+        linger: false,
     }
 }
 
@@ -187,6 +214,8 @@ impl Cx<'_, '_, '_> {
             body,
             body_len,
             keep_alive: self.keep_alive,
+            consumed: 0,
+            linger: false,
         }
     }
 

@@ -193,6 +193,11 @@ fn request_line(line: &[u8]) -> Result<Request<'_>, ParseError> {
     let version = match version {
         b"HTTP/1.1" => Version::Http11,
         b"HTTP/1.0" => Version::Http10,
+        // RFC 9112 §2.3: a higher minor version of a major version we
+        // implement is processed as the highest minor we know.
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor] if minor.is_ascii_digit() => {
+            Version::Http11
+        }
         [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
             if major.is_ascii_digit() && minor.is_ascii_digit() =>
         {
@@ -364,7 +369,11 @@ mod tests {
             ParseError::UnsupportedVersion
         );
         assert_eq!(
-            err(b"GET / HTTP/1.2\r\n\r\n"),
+            ok(b"GET / HTTP/1.2\r\nHost: h\r\n\r\n").version,
+            Version::Http11
+        );
+        assert_eq!(
+            err(b"GET / HTTP/0.9\r\n\r\n"),
             ParseError::UnsupportedVersion
         );
         assert_eq!(err(b"GET / HTTP/1\r\n\r\n"), ParseError::BadRequestLine);

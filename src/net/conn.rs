@@ -5,7 +5,6 @@
 //! socket would block or the connection is finished.
 
 use crate::buf::Buf;
-use crate::http::request;
 use crate::log::Log;
 use crate::rt::sys::{self, Epoll, Errno, Msg, OwnedFd, SHUT_WR, SockAddr};
 use crate::serve::{self, Body, Scratch, Site};
@@ -71,8 +70,9 @@ pub struct Conn {
     /// The socket; None when the slot is free.
     pub fd: Option<OwnedFd>,
     pub state: State,
-    /// The events registered with epoll.
-    pub interest: Epoll,
+    /// The events registered with epoll; None until the connection first
+    /// has to wait (one that is answered and closed at once never is).
+    pub interest: Option<Epoll>,
     /// Monotonic second after which the connection is closed.
     pub deadline: i64,
     pub peer: SockAddr,
@@ -85,6 +85,9 @@ pub struct Conn {
     sent: usize,
     body: Body,
     keep_alive: bool,
+    /// The client may still be sending (a refused head, a request body,
+    /// bytes after a `close` request): close only after draining them.
+    linger: bool,
     lingered: usize,
 }
 
@@ -94,7 +97,7 @@ impl Conn {
         Conn {
             fd: None,
             state: State::Reading,
-            interest: Epoll::IN,
+            interest: None,
             deadline: 0,
             peer: SockAddr::default(),
             input,
@@ -105,6 +108,7 @@ impl Conn {
             sent: 0,
             body: Body::None,
             keep_alive: false,
+            linger: false,
             lingered: 0,
         }
     }
@@ -114,7 +118,7 @@ impl Conn {
         self.fd = Some(fd);
         self.peer = peer;
         self.state = State::Reading;
-        self.interest = Epoll::IN;
+        self.interest = None;
         self.deadline = deadline;
         self.in_len = 0;
         self.head_len = 0;
@@ -144,36 +148,30 @@ impl Conn {
         loop {
             match self.state {
                 State::Reading => {
-                    if self.in_len > 0 {
-                        let buffered = self.input.get(..self.in_len).unwrap_or_default();
-                        match request::parse(buffered, self.input.len()) {
-                            Err(request::ParseError::Incomplete) => {}
-                            parsed => {
-                                let mut out = Buf::new(self.out);
-                                let reply = serve::respond(cx.site, cx.scratch, parsed, &mut out);
-                                self.out_len = out.len();
-                                self.sent = 0;
-                                self.keep_alive = reply.keep_alive;
-                                self.head_len = match parsed {
-                                    Ok(req) => req.head_len,
-                                    Err(_) => self.in_len,
-                                };
-                                self.body = reply.body;
-                                if let Some(log) = cx.log.as_deref_mut() {
-                                    let line = first_line(buffered);
-                                    log.record(
-                                        &self.peer,
-                                        cx.wall,
-                                        line,
-                                        reply.status.code(),
-                                        reply.body_len,
-                                    );
-                                }
-                                self.deadline = cx.now + cx.timeout_secs;
-                                self.state = State::Writing;
-                                continue;
-                            }
+                    let buffered = self.input.get(..self.in_len).unwrap_or_default();
+                    let mut out = Buf::new(self.out);
+                    let capacity = self.input.len();
+                    if let Some(reply) = (self.in_len > 0)
+                        .then(|| serve::respond(cx.site, cx.scratch, buffered, capacity, &mut out))
+                        .flatten()
+                    {
+                        (self.out_len, self.sent) = (out.len(), 0);
+                        (self.head_len, self.linger) = (reply.consumed, reply.linger);
+                        self.keep_alive = reply.keep_alive;
+                        self.body = reply.body;
+                        if let Some(log) = cx.log.as_deref_mut() {
+                            let line = first_line(buffered);
+                            log.record(
+                                &self.peer,
+                                cx.wall,
+                                line,
+                                reply.status.code(),
+                                reply.body_len,
+                            );
                         }
+                        self.deadline = cx.now + cx.timeout_secs;
+                        self.state = State::Writing;
+                        continue;
                     }
                     let free = self.input.get_mut(self.in_len..).unwrap_or_default();
                     match sys::read(fd, free) {
@@ -237,9 +235,13 @@ impl Conn {
                         }
                     }
                     self.body = Body::None;
+                    if !self.keep_alive && !self.linger {
+                        return Next::Close;
+                    }
                     if !self.keep_alive {
-                        // Half-close, then linger so our response is not
-                        // lost to a reset.
+                        // Unread input would make close(2) send a reset
+                        // that can destroy the response in flight:
+                        // half-close, then drain until the client closes.
                         let _ = sys::shutdown(fd, SHUT_WR);
                         self.state = State::Lingering;
                         self.deadline = cx.now + LINGER_SECS;
@@ -251,12 +253,13 @@ impl Conn {
                     self.in_len -= consumed;
                     self.head_len = 0;
                     self.state = State::Reading;
-                    self.deadline = cx.now
-                        + if self.in_len == 0 {
-                            cx.idle_secs
-                        } else {
-                            cx.timeout_secs
-                        };
+                    if self.in_len == 0 {
+                        // Nothing pipelined: wait for the next request
+                        // rather than spend a read(2) that says EAGAIN.
+                        self.deadline = cx.now + cx.idle_secs;
+                        return Next::Wait(Epoll::IN);
+                    }
+                    self.deadline = cx.now + cx.timeout_secs;
                 }
                 State::Lingering => match sys::read(fd, self.input) {
                     Ok(n) if n > 0 && self.lingered < LINGER_MAX_BYTES => self.lingered += n,

@@ -29,6 +29,9 @@ pub fn listen(bind: Bind, port: u16) -> Result<(OwnedFd, SockAddr), (Step, Errno
     let fd = sys::socket(family, flags).map_err(|e| (Step::Socket, e))?;
     // Restarting must not fail on connections in TIME_WAIT.
     sys::setsockopt(fd.as_fd(), SockOpt::REUSEADDR, 1).map_err(|e| (Step::Socket, e))?;
+    // Accepted sockets inherit TCP_NODELAY: response heads and small
+    // bodies go out at once, not after Nagle's delay.
+    sys::setsockopt(fd.as_fd(), SockOpt::TCP_NODELAY, 1).map_err(|e| (Step::Socket, e))?;
     if let Bind::V6(ip) = bind {
         let v6only = i32::from(ip != [0; 16]);
         sys::setsockopt(fd.as_fd(), SockOpt::IPV6_V6ONLY, v6only).map_err(|e| (Step::Socket, e))?;

@@ -14,7 +14,7 @@ use crate::net::conn::{Conn, Cx, Next, OUT_BYTES};
 use crate::rt::out::{self, MAX_LINE_BYTES};
 use crate::rt::sys::{
     self, BorrowedFd, Clock, Epoll, EpollEvent, EpollOp, Errno, OwnedFd, SIGINT, SIGTERM, SigSet,
-    Sock, SockOpt,
+    Sock,
 };
 use crate::serve::{PAGE_BYTES, Scratch, Site};
 
@@ -134,6 +134,7 @@ fn serve(setup: Setup) -> Result<(), Errno> {
     let mut next_tick = 0i64;
     let mut date_mem = [0u8; date::IMF_FIXDATE_BYTES];
     let mut date_secs = i64::MIN;
+    let mut wall_offset_ns = 0i128;
 
     loop {
         // Be woken by the listener only while a new connection can be
@@ -151,8 +152,15 @@ fn serve(setup: Setup) -> Result<(), Errno> {
             Err(Errno::EINTR) => 0,
             Err(e) => return Err(e),
         };
-        let (now, _) = sys::clock_gettime(Clock::Monotonic);
-        let (wall, _) = sys::clock_gettime(Clock::Realtime);
+        // One clock read per turn: the wall clock is derived from the
+        // monotonic one, with the offset between them re-read every tick.
+        let (secs, nanos) = sys::clock_gettime(Clock::Monotonic);
+        let now = secs;
+        if now >= next_tick {
+            let (wall_secs, wall_nanos) = sys::clock_gettime(Clock::Realtime);
+            wall_offset_ns = nanos_of(wall_secs, wall_nanos) - nanos_of(secs, nanos);
+        }
+        let wall = ((nanos_of(secs, nanos) + wall_offset_ns).div_euclid(NANOS_PER_SEC)) as i64;
         if wall != date_secs {
             date_secs = wall;
             date::imf_fixdate(&mut Buf::new(&mut date_mem), wall);
@@ -214,6 +222,13 @@ fn serve(setup: Setup) -> Result<(), Errno> {
     }
 }
 
+const NANOS_PER_SEC: i128 = 1_000_000_000;
+
+/// A clock reading in nanoseconds.
+fn nanos_of(secs: i64, nanos: u32) -> i128 {
+    i128::from(secs) * NANOS_PER_SEC + i128::from(nanos)
+}
+
 /// Accepts every waiting connection there is room for.
 fn accept_all(
     ep: &OwnedFd,
@@ -225,18 +240,12 @@ fn accept_all(
     while table.free_len > 0 {
         match sys::accept4(listener, Sock::NONBLOCK.with(Sock::CLOEXEC)) {
             Ok((fd, peer)) => {
-                // Response heads go out at once, not after Nagle's delay.
-                let _ = sys::setsockopt(fd.as_fd(), SockOpt::TCP_NODELAY, 1);
                 let Some(slot) = table.take() else { break };
-                let ev = EpollEvent::new(Epoll::IN, FIRST_SLOT_TOKEN + slot as u64);
-                if sys::epoll_ctl(ep.as_fd(), EpollOp::Add, fd.as_fd(), ev).is_err() {
-                    table.release(slot);
-                    continue;
-                }
                 if let Some(conn) = table.conns.get_mut(slot) {
                     conn.open(fd, peer, cx.now + cx.timeout_secs);
                 }
-                // Most clients send their request right after connecting.
+                // Most clients send their request right after connecting;
+                // the socket joins epoll only once it has to wait.
                 drive(ep, table, slot, cx);
             }
             Err(Errno::EMFILE | Errno::ENFILE | Errno::ENOBUFS | Errno::ENOMEM) => {
@@ -258,15 +267,20 @@ fn drive(ep: &OwnedFd, table: &mut Table, slot: usize, cx: &mut Cx) {
         return;
     };
     match conn.drive(cx) {
-        Next::Wait(interest) if interest == conn.interest => {}
+        Next::Wait(interest) if Some(interest) == conn.interest => {}
         Next::Wait(interest) => {
             let ev = EpollEvent::new(interest, FIRST_SLOT_TOKEN + slot as u64);
+            let op = if conn.interest.is_some() {
+                EpollOp::Mod
+            } else {
+                EpollOp::Add
+            };
             let changed = conn
                 .fd
                 .as_ref()
-                .map(|fd| sys::epoll_ctl(ep.as_fd(), EpollOp::Mod, fd.as_fd(), ev));
+                .map(|fd| sys::epoll_ctl(ep.as_fd(), op, fd.as_fd(), ev));
             if let Some(Ok(())) = changed {
-                conn.interest = interest;
+                conn.interest = Some(interest);
             } else {
                 table.release(slot);
             }

@@ -1,0 +1,955 @@
+//! The event-driven engine (issue 3): persistent and pipelined
+//! connections, many clients at once, slow and vanishing clients,
+//! timeouts, a full connection table, worker processes and their
+//! supervisor, and clean stops on SIGTERM and SIGINT. Every test spawns
+//! the real binary and speaks HTTP over loopback.
+
+mod common;
+use common::*;
+
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+/// 64 MiB: far more than the kernel's socket buffers hold, so a transfer
+/// of it is really in progress on the server while the client reads.
+const BIG: u64 = 64 * 1024 * 1024;
+
+/// `GET path` on HTTP/1.1 without `Connection`: a keep-alive request.
+fn keep_alive_get(path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").into_bytes()
+}
+
+/// The byte at `offset` of the big test file: varies with the offset
+/// both finely and coarsely, so a shifted, repeated or misplaced chunk
+/// does not compare equal.
+fn pattern_byte(offset: u64) -> u8 {
+    (offset % 251) as u8 ^ (offset >> 16) as u8
+}
+
+/// Writes the `BIG`-byte patterned file at `rel`.
+fn write_big(dir: &TempDir, rel: &str) {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(dir.path().join(rel)).unwrap());
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut offset = 0u64;
+    while offset < BIG {
+        for (i, b) in chunk.iter_mut().enumerate() {
+            *b = pattern_byte(offset + i as u64);
+        }
+        f.write_all(&chunk).unwrap();
+        offset += chunk.len() as u64;
+    }
+    f.flush().unwrap();
+}
+
+/// Reads exactly `len` body bytes, checking them against the pattern
+/// starting at `offset`; `pause` is slept after every 256 KiB (a slow
+/// reader). Returns the first mismatching offset, if any.
+fn read_pattern(s: &mut TcpStream, offset: u64, len: u64, pause: Duration) -> Option<u64> {
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut at = offset;
+    let end = offset + len;
+    while at < end {
+        let want = ((end - at) as usize).min(buf.len());
+        s.read_exact(&mut buf[..want])
+            .unwrap_or_else(|e| panic!("body cut at byte {at} of {end}: {e}"));
+        if let Some(i) = buf[..want]
+            .iter()
+            .enumerate()
+            .position(|(i, &b)| b != pattern_byte(at + i as u64))
+        {
+            return Some(at + i as u64);
+        }
+        at += want as u64;
+        if !pause.is_zero() {
+            std::thread::sleep(pause);
+        }
+    }
+    None
+}
+
+/// The distinct contents of file number `i` in the many-clients tests:
+/// its own name first, then a pattern seeded by `i`; sizes from 1 byte
+/// to 128 KiB.
+fn numbered_contents(i: usize) -> Vec<u8> {
+    let len = 1 + (i * 7919) % (128 * 1024);
+    let mut v = format!("file {i}\n").into_bytes();
+    v.extend((0..len).map(|j| (j % 253) as u8 ^ (i as u8) ^ (j >> 9) as u8));
+    v.truncate(len);
+    v
+}
+
+/// How a read with a short timeout went.
+#[derive(Debug, PartialEq, Eq)]
+enum Probe {
+    /// Nothing arrived and the connection is still open.
+    Open,
+    /// The server closed the connection (EOF or reset).
+    Closed,
+    /// Bytes arrived.
+    Data(usize),
+}
+
+/// Reads once, waiting at most `wait`.
+fn probe(s: &mut TcpStream, wait: Duration) -> Probe {
+    s.set_read_timeout(Some(wait)).unwrap();
+    let mut buf = [0u8; 4096];
+    let r = match s.read(&mut buf) {
+        Ok(0) => Probe::Closed,
+        Ok(n) => Probe::Data(n),
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Probe::Open,
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted
+            ) =>
+        {
+            Probe::Closed
+        }
+        Err(e) => panic!("read: {e}"),
+    };
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    r
+}
+
+/// Waits up to `limit` for the server to close `s`, discarding any bytes
+/// it sends; how long that took, or None if it stayed open.
+fn time_to_close(s: &mut TcpStream, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if probe(s, Duration::from_millis(200)) == Probe::Closed {
+            return Some(start.elapsed());
+        }
+    }
+    None
+}
+
+/// Sends `sig` (e.g. "KILL") to process `pid`.
+fn kill(sig: &str, pid: i32) {
+    let ok = Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success(), "kill -{sig} {pid}");
+}
+
+/// Fields of /proc/PID/stat after the command name: state, ppid, ...
+fn proc_stat(pid: i32) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    Some(after.split_whitespace().map(str::to_string).collect())
+}
+
+/// The live (not zombie) children of `pid`, found by scanning /proc.
+fn children_of(pid: u32) -> Vec<i32> {
+    let mut kids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if let Some(f) = proc_stat(p)
+            && f.get(1).map(String::as_str) == Some(&pid.to_string())
+            && f[0] != "Z"
+        {
+            kids.push(p);
+        }
+    }
+    kids.sort();
+    kids
+}
+
+/// Waits until `server` has exactly `n` worker processes; their pids.
+fn workers(server: &Server, n: usize) -> Vec<i32> {
+    let start = Instant::now();
+    loop {
+        let kids = children_of(server.child.id());
+        if kids.len() == n {
+            return kids;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "expected {n} workers, found {kids:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// User plus system CPU time of `pid`, in clock ticks.
+fn cpu_ticks(pid: i32) -> u64 {
+    let f = proc_stat(pid).expect("worker stat");
+    // After the name: state(0) ppid(1) ... utime(11) stime(12).
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+/// Sends SIGCONT on drop, so a stopped worker never outlives a failed
+/// test (a stopped process would not act on its SIGTERM).
+struct Resume(i32);
+
+impl Drop for Resume {
+    fn drop(&mut self) {
+        kill("CONT", self.0);
+    }
+}
+
+/// Connections waiting in the accept queue of the IPv4 listener on `port`
+/// (`rx_queue` of a LISTEN socket in /proc/net/tcp).
+fn accept_queue_len(port: u16) -> Option<u32> {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let local = format!(":{port:04X}");
+    table.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() > 4 && f[1].ends_with(&local) && f[3] == "0A" {
+            u32::from_str_radix(f[4].split(':').nth(1)?, 16).ok()
+        } else {
+            None
+        }
+    })
+}
+
+/// Like `Server::start`, but everything the server prints on stdout after
+/// the banner is kept in the returned string.
+fn start_keeping_stdout(dir: &TempDir, args: &[&str]) -> (Server, Arc<Mutex<String>>) {
+    let mut all = vec!["0", "-b", "127.0.0.1", "-d", dir.path().to_str().unwrap()];
+    all.extend_from_slice(args);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_httpd"))
+        .args(&all)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn httpd");
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let sink = stderr.clone();
+    let mut err = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = err.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    out.read_line(&mut banner).expect("banner");
+    let rest = Arc::new(Mutex::new(String::new()));
+    let keep = rest.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            keep.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let port = banner
+        .split(" port ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in banner {banner:?}"));
+    (
+        Server {
+            child,
+            port,
+            host: "127.0.0.1".to_string(),
+            stderr,
+            banner,
+        },
+        rest,
+    )
+}
+
+/// Ten requests (files, a HEAD, a 404) on one HTTP/1.1 connection are all answered on it: browsers reuse connections.
+#[test]
+fn ten_requests_on_one_keep_alive_connection() {
+    let dir = TempDir::new("ten");
+    for i in 0..8 {
+        dir.write(
+            &format!("f{i}.txt"),
+            format!("file number {i}\n").repeat(i + 1),
+        );
+    }
+    let server = Server::start(dir.path(), &[]);
+    let mut s = server.connect();
+    for i in 0..8 {
+        s.write_all(&keep_alive_get(&format!("/f{i}.txt"))).unwrap();
+        let r = read_response(&mut s, false);
+        assert_eq!(r.status, 200, "request {i}");
+        assert_eq!(
+            r.text(),
+            format!("file number {i}\n").repeat(i + 1),
+            "request {i}"
+        );
+        assert_eq!(
+            r.header("Connection"),
+            None,
+            "request {i}: HTTP/1.1 persists without saying so"
+        );
+    }
+    s.write_all(b"HEAD /f3.txt HTTP/1.1\r\nHost: test\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut s, true);
+    assert_eq!((r.status, r.header("Content-Length")), (200, Some("56")));
+    s.write_all(&keep_alive_get("/missing.txt")).unwrap();
+    let r = read_response(&mut s, false);
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("Connection"), None, "a 404 keeps the connection");
+    // The connection is still open: nothing pending, no close.
+    assert_eq!(probe(&mut s, Duration::from_millis(300)), Probe::Open);
+    s.write_all(&keep_alive_get("/f0.txt")).unwrap();
+    assert_eq!(read_response(&mut s, false).body, b"file number 0\n");
+    // Each request is logged once (log lines are flushed a little later).
+    let start = Instant::now();
+    let mut log = server.log();
+    while log.matches("\"GET /f0.txt HTTP/1.1\" 200 14").count() < 2 && start.elapsed() < WAIT {
+        std::thread::sleep(Duration::from_millis(20));
+        log = server.log();
+    }
+    assert_eq!(
+        log.matches("\"GET /f0.txt HTTP/1.1\" 200 14").count(),
+        2,
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("\"HEAD /f3.txt HTTP/1.1\" 200").count(),
+        1,
+        "{log}"
+    );
+}
+
+/// Three requests sent in one write are answered in order, none lost: pipelining clients rely on it.
+#[test]
+fn three_pipelined_requests_in_one_write_answered_in_order() {
+    let dir = TempDir::new("pipeline");
+    dir.write("one.txt", "first\n");
+    dir.write("two.txt", "the second one\n");
+    dir.write("three.txt", "third and last, longest of them all\n");
+    let server = Server::start(dir.path(), &[]);
+    let mut s = server.connect();
+    let mut all = keep_alive_get("/one.txt");
+    all.extend(keep_alive_get("/two.txt"));
+    all.extend(b"GET /three.txt HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    s.write_all(&all).unwrap();
+    let bodies: Vec<Vec<u8>> = (0..3).map(|_| read_response(&mut s, false).body).collect();
+    assert_eq!(
+        bodies,
+        [
+            &b"first\n"[..],
+            b"the second one\n",
+            b"third and last, longest of them all\n"
+        ]
+    );
+    // The last one asked to close: nothing more, then EOF.
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest).unwrap();
+    assert_eq!(rest, b"");
+}
+
+/// Pipelined requests with a 404 and a HEAD among them keep their order and framing.
+#[test]
+fn pipelined_mixed_requests_keep_framing() {
+    let dir = TempDir::new("pipeline-mixed");
+    dir.write("a.txt", "aaaa\n");
+    dir.write("b.txt", "bb\n");
+    let server = Server::start(dir.path(), &[]);
+    let mut s = server.connect();
+    let raw = b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\nGET /nope HTTP/1.1\r\nHost: t\r\n\r\n\
+HEAD /b.txt HTTP/1.1\r\nHost: t\r\n\r\nGET /b.txt HTTP/1.1\r\nHost: t\r\n\r\n";
+    s.write_all(raw).unwrap();
+    let a = read_response(&mut s, false);
+    let nope = read_response(&mut s, false);
+    let head = read_response(&mut s, true);
+    let b = read_response(&mut s, false);
+    assert_eq!((a.status, a.body.as_slice()), (200, &b"aaaa\n"[..]));
+    assert_eq!(nope.status, 404);
+    assert_eq!(
+        (head.status, head.header("Content-Length"), head.body.len()),
+        (200, Some("3"), 0)
+    );
+    assert_eq!((b.status, b.body.as_slice()), (200, &b"bb\n"[..]));
+    assert_eq!(
+        probe(&mut s, Duration::from_millis(300)),
+        Probe::Open,
+        "nothing extra was sent"
+    );
+}
+
+/// An HTTP/1.0 request without keep-alive gets its answer and then the server closes: 1.0 clients read to EOF.
+#[test]
+fn http10_without_keep_alive_is_closed_after_response() {
+    let dir = TempDir::new("http10");
+    dir.write("a.txt", "hello 1.0\n");
+    let server = Server::start(dir.path(), &[]);
+    let mut s = server.connect();
+    s.write_all(b"GET /a.txt HTTP/1.0\r\n\r\n").unwrap();
+    let r = read_response(&mut s, false);
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"hello 1.0\n"[..]));
+    assert_ne!(
+        r.header("Connection")
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("keep-alive")
+    );
+    assert!(
+        closed_by_peer(&mut s),
+        "an HTTP/1.0 connection must be closed after the response"
+    );
+}
+
+/// HTTP/1.0 with `Connection: keep-alive` is told `keep-alive` and may send a second request on the same socket.
+#[test]
+fn http10_with_keep_alive_keeps_connection() {
+    let dir = TempDir::new("http10ka");
+    dir.write("a.txt", "first\n");
+    dir.write("b.txt", "second\n");
+    let server = Server::start(dir.path(), &[]);
+    let mut s = server.connect();
+    s.write_all(b"GET /a.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut s, false);
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"first\n"[..]));
+    assert_eq!(
+        r.header("Connection")
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("keep-alive")
+    );
+    assert!(
+        r.header("Content-Length").is_some(),
+        "a kept 1.0 response must be delimited"
+    );
+    assert_eq!(probe(&mut s, Duration::from_millis(300)), Probe::Open);
+    s.write_all(b"GET /b.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut s, false);
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"second\n"[..]));
+    // A third without keep-alive ends it.
+    s.write_all(b"GET /a.txt HTTP/1.0\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut s, false).body, b"first\n");
+    assert!(closed_by_peer(&mut s));
+}
+
+/// `Connection: close` on HTTP/1.1 is answered with `Connection: close` and the connection ends.
+#[test]
+fn connection_close_on_http11_is_honoured() {
+    let dir = TempDir::new("close");
+    dir.write("a.txt", "bye\n");
+    let server = Server::start(dir.path(), &[]);
+    let mut s = server.connect();
+    s.write_all(&keep_alive_get("/a.txt")).unwrap();
+    assert_eq!(read_response(&mut s, false).body, b"bye\n");
+    s.write_all(b"GET /a.txt HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let r = read_response(&mut s, false);
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"bye\n"[..]));
+    assert_eq!(
+        r.header("Connection")
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("close")
+    );
+    assert!(
+        closed_by_peer(&mut s),
+        "the server must close after Connection: close"
+    );
+}
+
+/// 500 clients connected at once each receive exactly the bytes of their own file: no cross-talk under load.
+#[test]
+fn five_hundred_concurrent_clients_get_the_right_bytes() {
+    const CLIENTS: usize = 500;
+    const THREADS: usize = 10;
+    let dir = TempDir::new("many");
+    for i in 0..CLIENTS {
+        dir.write(&format!("d{}/file{i}.bin", i % 7), numbered_contents(i));
+    }
+    let server = Server::start(dir.path(), &["-q"]);
+    let addr: SocketAddr = format!("127.0.0.1:{}", server.port).parse().unwrap();
+    let barrier = Arc::new(Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let barrier = barrier.clone();
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn(move || {
+                    let mine: Vec<usize> = (t..CLIENTS).step_by(THREADS).collect();
+                    let mut socks: Vec<TcpStream> = mine
+                        .iter()
+                        .map(|_| {
+                            let s = TcpStream::connect_timeout(&addr, WAIT).expect("connect");
+                            s.set_read_timeout(Some(WAIT)).unwrap();
+                            s.set_write_timeout(Some(WAIT)).unwrap();
+                            s
+                        })
+                        .collect();
+                    // All 500 connections are open before anyone asks.
+                    barrier.wait();
+                    for (s, &i) in socks.iter_mut().zip(&mine) {
+                        s.write_all(&keep_alive_get(&format!("/d{}/file{i}.bin", i % 7)))
+                            .unwrap();
+                    }
+                    let mut bad = Vec::new();
+                    for (s, &i) in socks.iter_mut().zip(&mine) {
+                        let r = read_response(s, false);
+                        if r.status != 200 || r.body != numbered_contents(i) {
+                            bad.push((i, r.status, r.body.len()));
+                        }
+                    }
+                    bad
+                })
+                .unwrap()
+        })
+        .collect();
+    let bad: Vec<_> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "wrong responses (file, status, length): {bad:?}"
+    );
+    assert_eq!(server.get("/d0/file0.bin", &[]).body, numbered_contents(0));
+}
+
+/// 20 slowloris clients (a byte a second) do not delay a normal client, and are cut off after `--timeout`.
+#[test]
+fn slowloris_clients_do_not_block_others_and_are_timed_out() {
+    const SLOW: usize = 20;
+    let dir = TempDir::new("slowloris");
+    dir.write("a.txt", "prompt\n");
+    let server = Server::start(dir.path(), &["--timeout", "2", "--workers", "1", "-q"]);
+    let addr: SocketAddr = format!("127.0.0.1:{}", server.port).parse().unwrap();
+    let slow: Vec<_> = (0..SLOW)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let req = b"GET /a.txt HTTP/1.1\r\nHost: slow.example\r\nX-Padding: 0123456789abcdef\r\n\r\n";
+                let mut s = TcpStream::connect_timeout(&addr, WAIT).expect("connect");
+                let start = Instant::now();
+                let mut got = 0;
+                for (sent, byte) in req.iter().enumerate().take(15) {
+                    if s.write_all(std::slice::from_ref(byte)).is_err() {
+                        return (Some(start.elapsed()), sent, got);
+                    }
+                    // Waiting for the answer is the one-second pause.
+                    let until = Instant::now() + Duration::from_secs(1);
+                    while Instant::now() < until {
+                        match probe(&mut s, until.saturating_duration_since(Instant::now()).max(Duration::from_millis(1))) {
+                            Probe::Open => break,
+                            Probe::Closed => return (Some(start.elapsed()), sent + 1, got),
+                            Probe::Data(n) => got += n,
+                        }
+                    }
+                }
+                (None, 15, got)
+            })
+        })
+        .collect();
+    // While they trickle, a normal client is served promptly.
+    std::thread::sleep(Duration::from_millis(1500));
+    let start = Instant::now();
+    for _ in 0..5 {
+        let r = server.get("/a.txt", &[]);
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"prompt\n"[..]));
+    }
+    let mut s = server.connect();
+    for _ in 0..3 {
+        s.write_all(&keep_alive_get("/a.txt")).unwrap();
+        assert_eq!(read_response(&mut s, false).body, b"prompt\n");
+    }
+    let took = start.elapsed();
+    assert!(
+        took < Duration::from_secs(5),
+        "normal client took {took:?} while slowloris clients trickled"
+    );
+    for h in slow {
+        let (closed, sent, got) = h.join().unwrap();
+        let closed = closed.unwrap_or_else(|| {
+            panic!("a slowloris connection was still open after 15 s ({sent} bytes sent)")
+        });
+        assert!(
+            closed >= Duration::from_secs(1),
+            "closed after only {closed:?}, before --timeout 2"
+        );
+        assert!(sent < 15, "closed only after {sent} bytes");
+        let _ = got; // A 408 before closing would be allowed.
+    }
+    assert_eq!(server.get("/a.txt", &[]).body, b"prompt\n");
+}
+
+/// Clients that vanish in the middle of a 64 MiB download do not disturb a concurrent full download nor other clients.
+#[test]
+fn vanishing_client_mid_download_does_not_hurt_others() {
+    let dir = TempDir::new("vanish");
+    write_big(&dir, "big.bin");
+    dir.write("small.txt", "still here\n");
+    let mut server = Server::start(dir.path(), &["--workers", "1", "-q"]);
+    // A full download, verified byte by byte, runs throughout.
+    let mut full = server.connect();
+    full.write_all(&keep_alive_get("/big.bin")).unwrap();
+    let r = read_response(&mut full, true);
+    assert_eq!(
+        (r.status, r.header("Content-Length")),
+        (200, Some(BIG.to_string().as_str()))
+    );
+    let downloader = std::thread::spawn(move || {
+        let bad = read_pattern(&mut full, 0, BIG, Duration::from_millis(2));
+        (bad, full)
+    });
+    let mut other = server.connect();
+    for keep in [0u64, 1 << 20, 16 << 20] {
+        let mut v = server.connect();
+        v.write_all(&keep_alive_get("/big.bin")).unwrap();
+        let r = read_response(&mut v, true);
+        assert_eq!(r.status, 200);
+        assert_eq!(read_pattern(&mut v, 0, keep, Duration::ZERO), None);
+        other.write_all(&keep_alive_get("/small.txt")).unwrap();
+        assert_eq!(read_response(&mut other, false).body, b"still here\n");
+        // Gone with most of the body unread (the kernel resets it).
+        drop(v);
+        other.write_all(&keep_alive_get("/small.txt")).unwrap();
+        assert_eq!(read_response(&mut other, false).body, b"still here\n");
+    }
+    let (bad, mut full) = downloader.join().unwrap();
+    assert_eq!(bad, None, "the concurrent download was corrupted");
+    // The downloader's connection is still usable.
+    full.write_all(&keep_alive_get("/small.txt")).unwrap();
+    assert_eq!(read_response(&mut full, false).body, b"still here\n");
+    assert!(server.alive(), "the server died");
+    assert_eq!(server.get("/small.txt", &[]).body, b"still here\n");
+}
+
+/// A download whose client stops reading is closed after `--timeout`, freeing its slot.
+#[test]
+fn stalled_download_is_closed_after_timeout() {
+    let dir = TempDir::new("stalled");
+    write_big(&dir, "big.bin");
+    dir.write("small.txt", "ok\n");
+    let server = Server::start(dir.path(), &["--timeout", "2", "--workers", "1", "-q"]);
+    let mut s = server.connect();
+    s.write_all(&keep_alive_get("/big.bin")).unwrap();
+    let r = read_response(&mut s, true);
+    assert_eq!(r.status, 200);
+    // Stop reading well past the timeout; meanwhile others are served.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(server.get("/small.txt", &[]).body, b"ok\n");
+    std::thread::sleep(Duration::from_secs(4));
+    // What was buffered still arrives, then the connection ends short.
+    let mut got = 0u64;
+    let mut buf = vec![0u8; 1 << 20];
+    let start = Instant::now();
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got += n as u64,
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => break,
+            Err(e) => panic!(
+                "stalled connection not closed ({got} bytes read, {:?}): {e}",
+                start.elapsed()
+            ),
+        }
+    }
+    assert!(
+        got < BIG,
+        "the whole body arrived although the client stalled past --timeout"
+    );
+    assert_eq!(server.get("/small.txt", &[]).body, b"ok\n");
+}
+
+/// An idle keep-alive connection is kept briefly, then closed after the idle timeout (half of `--timeout`).
+#[test]
+fn idle_keep_alive_connection_is_closed_after_timeout() {
+    let dir = TempDir::new("idle");
+    dir.write("a.txt", "a\n");
+    let server = Server::start(dir.path(), &["--timeout", "2", "-q"]);
+    let mut s = server.connect();
+    s.write_all(&keep_alive_get("/a.txt")).unwrap();
+    assert_eq!(read_response(&mut s, false).body, b"a\n");
+    assert_eq!(
+        probe(&mut s, Duration::from_millis(500)),
+        Probe::Open,
+        "closed right after the response"
+    );
+    // Still usable after that pause.
+    s.write_all(&keep_alive_get("/a.txt")).unwrap();
+    assert_eq!(read_response(&mut s, false).body, b"a\n");
+    let after = time_to_close(&mut s, Duration::from_secs(10))
+        .expect("idle connection still open after 10 s");
+    assert!(
+        after >= Duration::from_millis(500),
+        "closed after only {after:?}"
+    );
+}
+
+/// A connection that never sends anything is closed after `--timeout`.
+#[test]
+fn silent_connection_is_closed_after_timeout() {
+    let dir = TempDir::new("silent");
+    dir.write("a.txt", "a\n");
+    let server = Server::start(dir.path(), &["--timeout", "2", "-q"]);
+    let mut s = server.connect();
+    assert_eq!(probe(&mut s, Duration::from_millis(500)), Probe::Open);
+    time_to_close(&mut s, Duration::from_secs(10))
+        .expect("silent connection still open after 10 s");
+    assert_eq!(server.get("/a.txt", &[]).body, b"a\n");
+}
+
+/// With the table full (`--max-connections 4`) a fifth client waits without the worker spinning, and is served once a slot frees.
+#[test]
+fn full_table_waits_then_serves_again() {
+    let dir = TempDir::new("full");
+    dir.write("a.txt", "slot\n");
+    let server = Server::start(
+        dir.path(),
+        &["--max-connections", "4", "--workers", "1", "-q"],
+    );
+    let worker = workers(&server, 1)[0];
+    let mut held: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut s = server.connect();
+            s.write_all(&keep_alive_get("/a.txt")).unwrap();
+            assert_eq!(read_response(&mut s, false).body, b"slot\n");
+            s
+        })
+        .collect();
+    let mut fifth = server.connect();
+    fifth.write_all(&keep_alive_get("/a.txt")).unwrap();
+    let ticks = cpu_ticks(worker);
+    assert_eq!(
+        probe(&mut fifth, Duration::from_millis(1500)),
+        Probe::Open,
+        "answered although all 4 slots are held"
+    );
+    let spent = cpu_ticks(worker) - ticks;
+    // 1.5 s of waiting is 150 ticks; a loop spinning on the listener
+    // would burn most of them.
+    assert!(
+        spent < 75,
+        "the worker used {spent} ticks of CPU in 1.5 s while the table was full"
+    );
+    // The held ones are still served.
+    held[0].write_all(&keep_alive_get("/a.txt")).unwrap();
+    assert_eq!(read_response(&mut held[0], false).body, b"slot\n");
+    // Freeing one slot lets the fifth in.
+    drop(held.pop());
+    let r = read_response(&mut fifth, false);
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"slot\n"[..]));
+    drop(held);
+    drop(fifth);
+    // All slots free again: four at once, and then more.
+    let mut again: Vec<TcpStream> = (0..4).map(|_| server.connect()).collect();
+    for s in &mut again {
+        s.write_all(&keep_alive_get("/a.txt")).unwrap();
+        assert_eq!(read_response(s, false).body, b"slot\n");
+    }
+    drop(again);
+    for _ in 0..5 {
+        assert_eq!(server.get("/a.txt", &[]).body, b"slot\n");
+    }
+}
+
+/// A worker killed with SIGKILL is restarted and reported on stderr, and the server keeps serving.
+#[test]
+fn killed_worker_is_restarted() {
+    let dir = TempDir::new("kill");
+    dir.write("a.txt", "alive\n");
+    let mut server = Server::start(dir.path(), &["--workers", "1", "-q"]);
+    let old = workers(&server, 1)[0];
+    assert_eq!(server.get("/a.txt", &[]).body, b"alive\n");
+    kill("KILL", old);
+    // Served again (the connection waits in the shared listener's queue
+    // if need be).
+    assert_eq!(server.get("/a.txt", &[]).body, b"alive\n");
+    let log = server.wait_log("was killed by signal 9; restarting");
+    let line = log
+        .lines()
+        .find(|l| l.contains("was killed by signal 9; restarting"))
+        .unwrap_or_else(|| panic!("no restart report on stderr: {log:?}"));
+    assert!(line.starts_with("httpd: worker "), "{line}");
+    assert!(
+        line.contains(&old.to_string()),
+        "the report should name pid {old}: {line}"
+    );
+    let new = workers(&server, 1)[0];
+    assert_ne!(new, old);
+    assert!(server.alive());
+    for _ in 0..5 {
+        assert_eq!(server.get("/a.txt", &[]).body, b"alive\n");
+    }
+}
+
+/// SIGTERM lets a slow 64 MiB download in progress finish, then the server exits 0.
+#[test]
+fn sigterm_finishes_download_in_progress_and_exits_zero() {
+    let dir = TempDir::new("sigterm");
+    write_big(&dir, "big.bin");
+    let mut server = Server::start(dir.path(), &["--workers", "1", "-q"]);
+    let mut s = server.connect();
+    s.write_all(&keep_alive_get("/big.bin")).unwrap();
+    let r = read_response(&mut s, true);
+    assert_eq!(
+        (r.status, r.header("Content-Length")),
+        (200, Some(BIG.to_string().as_str()))
+    );
+    assert_eq!(read_pattern(&mut s, 0, 1 << 20, Duration::ZERO), None);
+    server.signal("TERM");
+    // About 2.5 s of slow reading, well inside the 10 s grace period.
+    let half = BIG / 2;
+    assert_eq!(
+        read_pattern(&mut s, 1 << 20, half - (1 << 20), Duration::from_millis(10)),
+        None
+    );
+    assert!(
+        server.alive(),
+        "the server exited with half of a download unsent"
+    );
+    assert_eq!(
+        read_pattern(&mut s, half, BIG - half, Duration::from_millis(10)),
+        None
+    );
+    // Then the server closes the connection and exits cleanly.
+    assert!(
+        closed_by_peer(&mut s),
+        "connection not closed after the response at shutdown"
+    );
+    assert_eq!(
+        server.wait_exit(),
+        Some(0),
+        "exit status after SIGTERM; stderr: {}",
+        server.log()
+    );
+}
+
+/// SIGINT exits 0, promptly despite an idle keep-alive client, printing python's `Keyboard interrupt received, exiting.`.
+#[test]
+fn sigint_exits_zero_with_python_message() {
+    let dir = TempDir::new("sigint");
+    dir.write("a.txt", "a\n");
+    let (mut server, stdout) = start_keeping_stdout(&dir, &["-q"]);
+    let mut idle = server.connect();
+    idle.write_all(&keep_alive_get("/a.txt")).unwrap();
+    assert_eq!(read_response(&mut idle, false).body, b"a\n");
+    let start = Instant::now();
+    server.signal("INT");
+    assert_eq!(
+        server.wait_exit(),
+        Some(0),
+        "exit status after SIGINT; stderr: {}",
+        server.log()
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "an idle connection held the exit for {:?}",
+        start.elapsed()
+    );
+    assert!(closed_by_peer(&mut idle));
+    // The stdout reader sees EOF right after the exit.
+    let deadline = Instant::now() + WAIT;
+    while !stdout.lock().unwrap().contains("exiting.") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = stdout.lock().unwrap().clone();
+    assert!(
+        out.lines()
+            .any(|l| l == "Keyboard interrupt received, exiting."),
+        "stdout after the banner: {out:?}"
+    );
+    assert!(
+        !server.log().contains("Keyboard interrupt"),
+        "the message belongs on stdout"
+    );
+}
+
+/// `--workers 2` starts two worker processes that together answer many concurrent requests.
+#[test]
+fn two_workers_serve_requests() {
+    let dir = TempDir::new("workers2");
+    for i in 0..40 {
+        dir.write(&format!("f{i}.bin"), numbered_contents(i * 13));
+    }
+    let server = Server::start(dir.path(), &["--workers", "2", "-q"]);
+    let pids = workers(&server, 2);
+    let server = Arc::new(server);
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let server = server.clone();
+            std::thread::spawn(move || {
+                let mut s = server.connect();
+                for i in (t..40).step_by(8) {
+                    // Alternate new connections and one kept connection.
+                    let r = if i % 2 == 0 {
+                        server.get(&format!("/f{i}.bin"), &[])
+                    } else {
+                        s.write_all(&keep_alive_get(&format!("/f{i}.bin"))).unwrap();
+                        read_response(&mut s, false)
+                    };
+                    assert_eq!(r.status, 200, "f{i}");
+                    assert!(r.body == numbered_contents(i * 13), "f{i}: wrong body");
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(workers(&server, 2), pids, "a worker died or was replaced");
+}
+
+/// A burst of 300 connections arriving while the worker is busy all wait in the listen backlog, none refused, and are all answered.
+#[test]
+fn burst_of_300_connections_is_queued_and_served() {
+    const BURST: usize = 300;
+    let dir = TempDir::new("burst");
+    dir.write("a.txt", "burst\n");
+    let server = Server::start(dir.path(), &["--workers", "1", "-q"]);
+    let worker = workers(&server, 1)[0];
+    // Stop the worker so nothing is accepted: the backlog alone must
+    // hold the burst.
+    kill("STOP", worker);
+    let resume = Resume(worker);
+    let start = Instant::now();
+    while proc_stat(worker).map(|f| f[0].clone()).as_deref() != Some("T") {
+        assert!(start.elapsed() < WAIT, "worker {worker} did not stop");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let addr: SocketAddr = format!("127.0.0.1:{}", server.port).parse().unwrap();
+    let mut socks: Vec<TcpStream> = (0..BURST)
+        .map(|i| {
+            let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+                .unwrap_or_else(|e| panic!("connection {i} of the burst failed: {e}"));
+            s.set_read_timeout(Some(WAIT)).unwrap();
+            s
+        })
+        .collect();
+    let start = Instant::now();
+    let mut queued = accept_queue_len(server.port);
+    while queued != Some(BURST as u32) && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+        queued = accept_queue_len(server.port);
+    }
+    assert_eq!(
+        queued,
+        Some(BURST as u32),
+        "connections waiting in the accept queue"
+    );
+    for s in &mut socks {
+        s.write_all(&keep_alive_get("/a.txt")).unwrap();
+    }
+    drop(resume);
+    for (i, s) in socks.iter_mut().enumerate() {
+        let r = read_response(s, false);
+        assert_eq!(
+            (r.status, r.body.as_slice()),
+            (200, &b"burst\n"[..]),
+            "connection {i}"
+        );
+    }
+}
