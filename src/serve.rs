@@ -397,7 +397,7 @@ impl Cx<'_, '_, '_> {
         };
         response::header(self.out, "Content-Type", ty);
         response::header_u64(self.out, "Content-Length", page_len as u64);
-        self.out.str("Cache-Control: no-cache\r\nVary: Accept\r\n");
+        self.out.str("Vary: Accept\r\n");
         let body = Body::File {
             file: memfd,
             offset: 0,
