@@ -123,36 +123,34 @@ pub fn parse(buf: &[u8], capacity: usize) -> Result<Request<'_>, ParseError> {
             break;
         }
         let (name, value) = header_line(line)?;
-        let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
-        if is(b"host") {
-            hosts += 1;
-        } else if is(b"connection") {
-            for token in value.split(|&b| b == b',') {
-                let token = trim(token);
-                req.close |= token.eq_ignore_ascii_case(b"close");
-                req.keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+        let known = HEADERS
+            .iter()
+            .position(|h| name.eq_ignore_ascii_case(h.as_bytes()));
+        match known {
+            Some(HOST) => hosts += 1,
+            Some(CONNECTION) => {
+                for token in value.split(|&b| b == b',') {
+                    let token = trim(token);
+                    req.close |= token.eq_ignore_ascii_case(b"close");
+                    req.keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+                }
             }
-        } else if is(b"content-length") {
-            let n = decimal(value).ok_or(ParseError::BadContentLength)?;
-            if content_length.is_some_and(|old| old != n) {
-                return Err(ParseError::BadContentLength);
+            Some(CONTENT_LENGTH) => {
+                let n = decimal(value).ok_or(ParseError::BadContentLength)?;
+                if content_length.is_some_and(|old| old != n) {
+                    return Err(ParseError::BadContentLength);
+                }
+                content_length = Some(n);
+                req.has_body |= n > 0;
             }
-            content_length = Some(n);
-            req.has_body |= n > 0;
-        } else if is(b"transfer-encoding") {
-            req.has_body = true;
-        } else if is(b"if-none-match") {
-            req.if_none_match = Some(value);
-        } else if is(b"if-modified-since") {
-            req.if_modified_since = Some(value);
-        } else if is(b"range") {
-            req.range = Some(value);
-        } else if is(b"if-range") {
-            req.if_range = Some(value);
-        } else if is(b"accept-encoding") {
-            req.accept_encoding = Some(value);
-        } else if is(b"accept") {
-            req.accept = Some(value);
+            Some(TRANSFER_ENCODING) => req.has_body = true,
+            Some(IF_NONE_MATCH) => req.if_none_match = Some(value),
+            Some(IF_MODIFIED_SINCE) => req.if_modified_since = Some(value),
+            Some(RANGE) => req.range = Some(value),
+            Some(IF_RANGE) => req.if_range = Some(value),
+            Some(ACCEPT_ENCODING) => req.accept_encoding = Some(value),
+            Some(ACCEPT) => req.accept = Some(value),
+            _ => {}
         }
     }
     if hosts > 1 || (hosts == 0 && req.version == Version::Http11) {
@@ -160,6 +158,31 @@ pub fn parse(buf: &[u8], capacity: usize) -> Result<Request<'_>, ParseError> {
     }
     Ok(req)
 }
+
+/// The header fields the server acts on, lowercase; compared by a loop
+/// (a chain of comparisons against literals costs far more code).
+const HEADERS: [&str; 10] = [
+    "host",
+    "connection",
+    "content-length",
+    "transfer-encoding",
+    "if-none-match",
+    "if-modified-since",
+    "range",
+    "if-range",
+    "accept-encoding",
+    "accept",
+];
+const HOST: usize = 0;
+const CONNECTION: usize = 1;
+const CONTENT_LENGTH: usize = 2;
+const TRANSFER_ENCODING: usize = 3;
+const IF_NONE_MATCH: usize = 4;
+const IF_MODIFIED_SINCE: usize = 5;
+const RANGE: usize = 6;
+const IF_RANGE: usize = 7;
+const ACCEPT_ENCODING: usize = 8;
+const ACCEPT: usize = 9;
 
 /// The index just past the blank line that ends the head (CRLF CRLF, or
 /// bare LFs, which RFC 9112 §2.2 lets a recipient accept).
