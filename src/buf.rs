@@ -40,7 +40,14 @@ impl<'a> Buf<'a> {
 
     /// Appends one byte.
     pub fn byte(&mut self, b: u8) -> &mut Self {
-        self.push(&[b])
+        match self.bytes.get_mut(self.len) {
+            Some(slot) if !self.overflowed => {
+                *slot = b;
+                self.len += 1;
+            }
+            _ => self.overflowed = true,
+        }
+        self
     }
 
     /// Appends `n` in decimal.

@@ -347,6 +347,7 @@ impl Cx<'_, '_, '_> {
             is_symlink: false,
             size: 0,
             mtime: 0,
+            sort_key: 0,
         }; MAX_LISTING_ENTRIES];
         let filter = Filter {
             hide_dotfiles: self.site.options.hide_dotfiles,

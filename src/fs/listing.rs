@@ -89,6 +89,7 @@ pub fn read<'a>(
                 is_symlink: st.is_symlink() || d_type == DT_LNK,
                 size: st.len(),
                 mtime: st.mtime,
+                sort_key: 0,
             };
             if entry.is_symlink {
                 follow(root, rel, entry.name, &mut entry);
@@ -147,6 +148,7 @@ mod tests {
             is_symlink: false,
             size: 0,
             mtime: 0,
+            sort_key: 0,
         }; 8];
         let filter = Filter {
             hide_dotfiles: true,

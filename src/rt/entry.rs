@@ -158,6 +158,23 @@ pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     let mut i = 0;
+    // Eight bytes at a time while they are equal (listings sort thousands
+    // of names with common prefixes); the byte loop finds the difference.
+    while i + 8 <= n {
+        // SAFETY: i + 8 <= n readable bytes; unaligned reads are allowed.
+        let (x, y) = unsafe {
+            (
+                (a.add(i) as *const u64).read_unaligned(),
+                (b.add(i) as *const u64).read_unaligned(),
+            )
+        };
+        if x != y {
+            // Little endian: the lowest differing byte comes first.
+            i += ((x ^ y).trailing_zeros() / 8) as usize;
+            break;
+        }
+        i += 8;
+    }
     while i < n {
         // SAFETY: i < n and the caller guarantees n readable bytes.
         let (x, y) = unsafe { (*a.add(i), *b.add(i)) };
