@@ -14,12 +14,15 @@ use crate::net::listen::{self, Step};
 use crate::net::worker::{self, Setup};
 use crate::rt::out::{self, MAX_LINE_BYTES};
 use crate::rt::sys::{
-    self, BorrowedFd, CStr, Errno, SIGCHLD, SIGINT, SIGPIPE, SIGTERM, SigHow, SigSet,
+    self, BorrowedFd, CStr, Clock, Errno, SIGCHLD, SIGINT, SIGPIPE, SIGTERM, SigHow, SigSet,
 };
 use crate::serve::Site;
 
 /// The most worker processes (`--workers` is checked against it).
 pub const MAX_WORKERS: usize = 1024;
+
+/// The least time between two worker restarts, in seconds.
+const RESTART_INTERVAL_SECS: i64 = 1;
 
 /// Serves `config` until stopped; returns the exit code.
 pub fn run(config: &Config) -> i32 {
@@ -111,6 +114,7 @@ pub fn run(config: &Config) -> i32 {
     }
 
     let mut stopping = false;
+    let mut last_restart = i64::MIN / 2;
     loop {
         let Some(signal) = sys::read_signal(signals.as_fd()) else {
             continue;
@@ -139,6 +143,13 @@ pub fn run(config: &Config) -> i32 {
             pids[index] = 0;
             if !stopping {
                 report_death(index, pid, status);
+                // A worker that keeps dying (say, out of memory at start)
+                // is restarted at most once a second, not in a fork loop.
+                let (now, _) = sys::clock_gettime(Clock::Monotonic);
+                if now - last_restart < RESTART_INTERVAL_SECS {
+                    sys::sleep_secs(RESTART_INTERVAL_SECS as u32);
+                }
+                last_restart = now;
                 pids[index] = spawn(index);
             }
         }

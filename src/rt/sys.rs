@@ -750,6 +750,13 @@ pub fn clock_gettime(clock: Clock) -> (i64, u32) {
     (ts[0], ts[1] as u32)
 }
 
+/// nanosleep(2) for whole seconds (an interruption just ends it early).
+pub fn sleep_secs(secs: u32) {
+    let ts = [i64::from(secs), 0i64];
+    // SAFETY: the kernel reads one 16-byte `struct timespec` from `ts`.
+    let _ = unsafe { syscall2(Sysno::nanosleep, ts.as_ptr() as usize, 0) };
+}
+
 // ---------------------------------------------------------------------------
 // Processes and memory
 // ---------------------------------------------------------------------------

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Measures what idle keep-alive connections cost httpd: opens N connections
+to a fresh server (one worker), has each make one request, holds them all
+open, reads the worker's RSS, then has every one of them make a second
+request and checks each answer. Usage: idle_connections.py [N] [BINARY]
+(loopback only; the server runs for the duration of the script)."""
+
+import os, re, resource, selectors, socket, subprocess, sys, tempfile, time
+
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+BINARY = sys.argv[2] if len(sys.argv) > 2 else "target/release/httpd"
+REQUEST = b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+def worker_of(pid):
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        return int(p)
+            except OSError:
+                pass
+    raise SystemExit("no worker found")
+
+def round_trip(socks):
+    """Send a request on every socket, then read every answer."""
+    for s in socks:
+        s.sendall(REQUEST)
+    sel = selectors.DefaultSelector()
+    pending = {}
+    for s in socks:
+        sel.register(s, selectors.EVENT_READ)
+        pending[s] = b""
+    deadline = time.time() + 120
+    ok = 0
+    while pending and time.time() < deadline:
+        for key, _ in sel.select(timeout=1):
+            s = key.fileobj
+            data = s.recv(4096)
+            if not data:
+                raise SystemExit("server closed a connection")
+            pending[s] += data
+            if pending[s].endswith(b"hello\n"):
+                assert pending[s].startswith(b"HTTP/1.1 200 OK"), pending[s][:40]
+                sel.unregister(s)
+                del pending[s]
+                ok += 1
+    sel.close()
+    return ok
+
+def main():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    root = tempfile.mkdtemp()
+    with open(os.path.join(root, "a.txt"), "w") as f:
+        f.write("hello\n")
+    server = subprocess.Popen([BINARY, "0", "-b", "127.0.0.1", "-d", root, "-w", "1", "-q",
+                               "--max-connections", str(N + 100), "--timeout", "600"],
+                              stdout=subprocess.PIPE)
+    port = int(re.search(rb"port (\d+)", server.stdout.readline()).group(1))
+    time.sleep(0.2)
+    worker = worker_of(server.pid)
+    base = rss_kib(worker)
+    socks = []
+    for _ in range(N):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.setblocking(True)
+        socks.append(s)
+    first = round_trip(socks)
+    held = rss_kib(worker)
+    time.sleep(1)
+    second = round_trip(socks)
+    print(f"connections: {N}; answered: {first} then {second} (all held open)")
+    print(f"worker RSS: {base} KiB at start, {held} KiB holding {N} idle connections")
+    print(f"growth: {(held - base) / N * 1024:.0f} bytes per idle connection "
+          "(user memory only; the kernel's socket buffers are not in RSS)")
+    for s in socks:
+        s.close()
+    server.terminate()
+    server.wait(timeout=20)
+
+main()
