@@ -2,6 +2,7 @@
 //! `httpd [PORT] [-b ADDR] [-d DIR] ...`. Parsing is pure; the caller
 //! prints `USAGE` and exits 2 on an error.
 
+use crate::http::syntax::is_tchar;
 use crate::net::addr;
 use crate::serve::Options;
 
@@ -151,7 +152,10 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
     while let Some(&arg) = rest.next() {
         // `--name=value` is the same as `--name value`.
         let (name, inline) = match arg.iter().position(|&b| b == b'=') {
-            Some(eq) if arg.starts_with(b"--") => (&arg[..eq], Some(&arg[eq + 1..])),
+            Some(eq) if arg.starts_with(b"--") => {
+                let (name, value) = arg.split_at_checked(eq).unwrap_or((arg, b"="));
+                (name, value.get(1..))
+            }
             _ => (arg, None),
         };
         let known = OPTIONS.iter().find(|(short, long, _)| {
@@ -244,11 +248,9 @@ fn valid_header(line: &[u8]) -> bool {
     let Some(colon) = line.iter().position(|&b| b == b':') else {
         return false;
     };
-    let (name, value) = line.split_at(colon);
+    let (name, value) = line.split_at_checked(colon).unwrap_or((line, b""));
     !name.is_empty()
-        && name
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && name.iter().all(|&b| is_tchar(b))
         && value
             .iter()
             .all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f))

@@ -360,11 +360,12 @@ impl Cx<'_, '_, '_> {
             scratch.names,
             &mut entries,
         );
-        let (mut count, mut truncated) = match read {
+        let (count, mut truncated) = match read {
             Ok(read) => read,
             Err(e) => return self.error(status_for_errno(e), b""),
         };
-        page::sort(&mut entries[..count]);
+        let mut entries = entries.get_mut(..count).unwrap_or_default();
+        page::sort(entries);
         let mut dir_mem = [0u8; MAX_PATH_BYTES + 2];
         let mut dir_path = Buf::new(&mut dir_mem);
         dir_path.byte(b'/').push(rel);
@@ -375,14 +376,14 @@ impl Cx<'_, '_, '_> {
         let page_len = loop {
             let mut page = Buf::new(scratch.page);
             if json {
-                page::json(&mut page, dir_path.as_bytes(), &entries[..count], truncated);
+                page::json(&mut page, dir_path.as_bytes(), entries, truncated);
             } else {
-                page::html(&mut page, dir_path.as_bytes(), &entries[..count], truncated);
+                page::html(&mut page, dir_path.as_bytes(), entries, truncated);
             }
             if !page.overflowed() {
                 break page.len();
             }
-            count /= 2;
+            entries = entries.get_mut(..entries.len() / 2).unwrap_or_default();
             truncated = true;
         };
         let page = scratch.page.get(..page_len).unwrap_or_default();

@@ -54,8 +54,10 @@ pub fn read<'a>(
         }
         let mut records = dirents.get(..filled).unwrap_or_default();
         while let Some(reclen) = records.get(DIRENT_RECLEN..DIRENT_RECLEN + 2) {
-            let reclen = usize::from(u16::from_ne_bytes([reclen[0], reclen[1]]));
-            let (record, rest) = records.split_at(reclen.clamp(DIRENT_NAME, records.len()));
+            let reclen = reclen.iter().rev().fold(0, |n, &b| n << 8 | usize::from(b));
+            // A record is at least its header; never past the buffer.
+            let cut = reclen.max(DIRENT_NAME).min(records.len());
+            let (record, rest) = records.split_at_checked(cut).unwrap_or((records, b""));
             records = rest;
             let d_type = record.get(DIRENT_TYPE).copied().unwrap_or(0);
             let name_nul = record.get(DIRENT_NAME..).unwrap_or_default();
@@ -70,13 +72,14 @@ pub fn read<'a>(
             if filter.hide_dotfiles && name.first() == Some(&b'.') {
                 continue;
             }
-            if count == entries.len() || arena.len() < name.len() + 1 {
+            let taken = core::mem::take(&mut arena).split_at_mut_checked(name.len() + 1);
+            let (Some(free), Some((slot, rest))) = (entries.get_mut(count), taken) else {
                 return Ok((count, true));
-            }
-            let (slot, rest) = core::mem::take(&mut arena).split_at_mut(name.len() + 1);
+            };
             arena = rest;
-            slot[..name.len()].copy_from_slice(name);
-            slot[name.len()] = 0;
+            for (dst, &src) in slot.iter_mut().zip(name.iter().chain(&[0])) {
+                *dst = src;
+            }
             let Some(cname) = CStr::new(slot) else {
                 continue;
             };
@@ -84,7 +87,7 @@ pub fn read<'a>(
                 continue; // removed since getdents64: not listed
             };
             let mut entry = Entry {
-                name: &slot[..name.len()],
+                name: slot.get(..name.len()).unwrap_or_default(),
                 is_dir: st.is_dir(),
                 is_symlink: st.is_symlink() || d_type == DT_LNK,
                 size: st.len(),
@@ -94,7 +97,7 @@ pub fn read<'a>(
             if entry.is_symlink {
                 follow(root, rel, entry.name, &mut entry);
             }
-            entries[count] = entry;
+            *free = entry;
             count += 1;
         }
     }

@@ -51,19 +51,34 @@ fn sort_key(e: &Entry) -> u64 {
 /// Moves `v[root]` down the max-heap `v[..end]` until both children are
 /// smaller. Indices stay below `end <= v.len()`, so nothing can panic.
 fn sift_down(v: &mut [Entry], mut root: usize, end: usize) {
+    let end = end.min(v.len());
     loop {
         let mut child = 2 * root + 1;
         if child >= end {
             return;
         }
-        if child + 1 < end && before(&v[child], &v[child + 1]) {
+        let (Some(left), right) = (v.get(child), v.get(child + 1).filter(|_| child + 1 < end))
+        else {
+            return;
+        };
+        if right.is_some_and(|r| before(left, r)) {
             child += 1;
         }
-        if !before(&v[root], &v[child]) {
-            return;
+        match (v.get(root), v.get(child)) {
+            (Some(r), Some(c)) if before(r, c) => swap(v, root, child),
+            _ => return,
         }
-        v.swap(root, child);
         root = child;
+    }
+}
+
+/// Swaps `v[a]` and `v[b]` for `a < b`; out-of-range indices do nothing
+/// (`slice::swap` would carry a panic path into the binary).
+fn swap(v: &mut [Entry], a: usize, b: usize) {
+    if let Some((low, high)) = v.split_at_mut_checked(b) {
+        if let (Some(x), Some(y)) = (low.get_mut(a), high.first_mut()) {
+            core::mem::swap(x, y);
+        }
     }
 }
 
@@ -80,7 +95,7 @@ pub fn sort(entries: &mut [Entry]) {
         sift_down(entries, root, len);
     }
     for end in (1..len).rev() {
-        entries.swap(0, end);
+        swap(entries, 0, end);
         sift_down(entries, 0, end);
     }
 }

@@ -30,6 +30,7 @@
 //! `Vary`) that a 200 would (§15.4.5).
 
 use crate::buf::Buf;
+use crate::http::syntax::{skip_ows, strip_prefix, trim_ows};
 
 /// The longest value [`etag`] appends, quotes included, so a caller can
 /// size its buffer: 2 quotes, 16 hex digits of inode, 16 of size, 2
@@ -160,11 +161,11 @@ struct Tag<'a> {
 /// Parses an entity tag at the start of `bytes`; returns it and what
 /// follows, or `None` when `bytes` does not start with one.
 fn parse_tag(bytes: &[u8]) -> Option<(Tag<'_>, &[u8])> {
-    let (weak, rest) = match bytes.strip_prefix(WEAK_PREFIX) {
+    let (weak, rest) = match strip_prefix(bytes, WEAK_PREFIX) {
         Some(rest) => (true, rest),
         None => (false, bytes),
     };
-    let rest = rest.strip_prefix(b"\"")?;
+    let rest = strip_prefix(rest, b"\"")?;
     let close = rest.iter().position(|&b| b == b'"')?;
     let opaque = rest.get(..close)?;
     if !opaque.iter().all(|&b| is_etagc(b)) {
@@ -208,27 +209,6 @@ fn push_hex_u128(buf: &mut Buf, n: u128) {
         };
     }
     buf.push(&digits);
-}
-
-/// Whether `b` is OWS (SP / HTAB, RFC 9110 §5.6.3).
-fn is_ows(b: u8) -> bool {
-    b == b' ' || b == b'\t'
-}
-
-/// `bytes` without leading OWS.
-fn skip_ows(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|&b| !is_ows(b))
-        .unwrap_or(bytes.len());
-    bytes.get(start..).unwrap_or(&[])
-}
-
-/// `bytes` without leading and trailing OWS.
-fn trim_ows(bytes: &[u8]) -> &[u8] {
-    let bytes = skip_ows(bytes);
-    let end = bytes.iter().rposition(|&b| !is_ows(b)).map_or(0, |i| i + 1);
-    bytes.get(..end).unwrap_or(&[])
 }
 
 #[cfg(test)]

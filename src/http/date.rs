@@ -10,6 +10,7 @@
 //! four-digit year.
 
 use crate::buf::Buf;
+use crate::http::syntax::trim_ows;
 
 /// Length in bytes of an IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`
 /// (RFC 9110 §5.6.7); fixed because every field is fixed-width.
@@ -266,17 +267,6 @@ pub fn parse_http_date(s: &[u8]) -> Option<i64> {
         .or_else(|| parse_asctime(s))
 }
 
-/// Strips OWS (SP / HTAB, RFC 9110 §5.6.3) from both ends.
-fn trim_ows(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
-        s = rest;
-    }
-    s
-}
-
 /// `Sun, 06 Nov 1994 08:49:37 GMT`
 fn parse_imf_fixdate(s: &[u8]) -> Option<i64> {
     let &[
@@ -316,7 +306,7 @@ fn parse_imf_fixdate(s: &[u8]) -> Option<i64> {
 /// `Sunday, 06-Nov-94 08:49:37 GMT`
 fn parse_rfc850(s: &[u8]) -> Option<i64> {
     let comma = s.iter().position(|&b| b == b',')?;
-    let (name, rest) = s.split_at(comma);
+    let (name, rest) = s.split_at_checked(comma)?;
     let weekday = LONG_DAY_NAMES.iter().position(|&n| n == name)?;
     let &[
         b',',

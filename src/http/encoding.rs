@@ -19,6 +19,7 @@
 //! - `identity` is treated like any other name; this module does not decide
 //!   whether the uncompressed file may be sent (it always is here).
 
+use crate::http::syntax::{eq_ignore_case, is_tchar, skip_ows, strip_prefix, trim_ows};
 /// The weight scale: a qvalue has at most three decimals (§12.4.2), so
 /// weights are whole thousandths, 0 (not acceptable) ..= 1000 (preferred).
 const Q_SCALE_THOUSANDTHS: u16 = 1000;
@@ -52,7 +53,7 @@ pub fn preference(header: Option<&[u8]>, coding: &[u8]) -> u16 {
         };
         let slot = if name == b"*" {
             &mut star
-        } else if canonical(name).eq_ignore_ascii_case(wanted) {
+        } else if eq_ignore_case(canonical(name), wanted) {
             &mut explicit
         } else {
             continue;
@@ -64,9 +65,9 @@ pub fn preference(header: Option<&[u8]>, coding: &[u8]) -> u16 {
 
 /// The name a legacy alias stands for (§8.4.1.1, §8.4.1.3).
 fn canonical(coding: &[u8]) -> &[u8] {
-    if coding.eq_ignore_ascii_case(b"x-gzip") {
+    if eq_ignore_case(coding, b"x-gzip") {
         b"gzip"
-    } else if coding.eq_ignore_ascii_case(b"x-compress") {
+    } else if eq_ignore_case(coding, b"x-compress") {
         b"compress"
     } else {
         coding
@@ -90,7 +91,7 @@ fn parse_member(member: &[u8]) -> Option<(&[u8], u16)> {
     if rest.is_empty() {
         return Some((name, Q_SCALE_THOUSANDTHS));
     }
-    let rest = skip_ows(rest.strip_prefix(b";")?);
+    let rest = skip_ows(strip_prefix(rest, b";")?);
     // ABNF literals are case-insensitive, so "q=" also matches "Q=".
     let qvalue = match rest {
         [b'q' | b'Q', b'=', qvalue @ ..] => qvalue,
@@ -129,32 +130,6 @@ fn parse_qvalue(bytes: &[u8]) -> Option<u16> {
         }
         _ => None,
     }
-}
-
-/// `tchar` (RFC 9110 §5.6.2): the characters of a token.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-/// Whether `b` is OWS (SP / HTAB, RFC 9110 §5.6.3).
-fn is_ows(b: u8) -> bool {
-    b == b' ' || b == b'\t'
-}
-
-/// `bytes` without leading OWS.
-fn skip_ows(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|&b| !is_ows(b))
-        .unwrap_or(bytes.len());
-    bytes.get(start..).unwrap_or(&[])
-}
-
-/// `bytes` without leading and trailing OWS.
-fn trim_ows(bytes: &[u8]) -> &[u8] {
-    let bytes = skip_ows(bytes);
-    let end = bytes.iter().rposition(|&b| !is_ows(b)).map_or(0, |i| i + 1);
-    bytes.get(..end).unwrap_or(&[])
 }
 
 #[cfg(test)]

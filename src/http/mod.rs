@@ -9,3 +9,4 @@ pub mod mime;
 pub mod range;
 pub mod request;
 pub mod response;
+pub mod syntax;

@@ -31,6 +31,7 @@
 //!   selects, so the answer is `Full`: a 200 with an empty body.
 
 use crate::buf::Buf;
+use crate::http::syntax::{eq_ignore_case, strip_prefix, trim_ows};
 
 /// What to send in answer to a `Range` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +128,7 @@ pub fn content_range_unsatisfied(buf: &mut Buf, size: u64) {
 /// unit or no `=`.
 fn strip_bytes_unit(value: &[u8]) -> Option<&[u8]> {
     let unit = value.get(..BYTES_UNIT_PREFIX.len())?;
-    if unit.eq_ignore_ascii_case(BYTES_UNIT_PREFIX) {
+    if eq_ignore_case(unit, BYTES_UNIT_PREFIX) {
         value.get(BYTES_UNIT_PREFIX.len()..)
     } else {
         None
@@ -138,7 +139,7 @@ fn strip_bytes_unit(value: &[u8]) -> Option<&[u8]> {
 /// an int-range or suffix-range (§14.1.1), including `other-range` syntax,
 /// which means nothing for the bytes unit.
 fn parse_spec(element: &[u8]) -> Option<Spec> {
-    if let Some(suffix) = element.strip_prefix(b"-") {
+    if let Some(suffix) = strip_prefix(element, b"-") {
         return parse_u64(suffix).map(Spec::Suffix);
     }
     let mut halves = element.splitn(2, |&b| b == b'-');
@@ -202,20 +203,6 @@ fn parse_u64(digits: &[u8]) -> Option<u64> {
         n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
     }
     Some(n)
-}
-
-/// `bytes` without leading and trailing OWS (SP / HTAB, RFC 9110 §5.6.3).
-fn trim_ows(bytes: &[u8]) -> &[u8] {
-    let is_ows = |b: u8| b == b' ' || b == b'\t';
-    let start = bytes
-        .iter()
-        .position(|&b| !is_ows(b))
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|&b| !is_ows(b))
-        .map_or(start, |i| i + 1);
-    bytes.get(start..end).unwrap_or(&[])
 }
 
 #[cfg(test)]

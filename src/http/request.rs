@@ -12,6 +12,7 @@
 //! Only the headers the server acts on are kept; the rest are validated and
 //! skipped.
 
+use crate::http::syntax::{eq_ignore_case, is_tchar, starts_with_ignore_case, trim_ows};
 /// The largest request head accepted, in bytes: the size of a connection's
 /// input buffer. 8 KiB is what nginx's `large_client_header_buffers` and
 /// Apache's `LimitRequestLine` allow per line, and far above what browsers
@@ -109,9 +110,10 @@ pub fn parse(buf: &[u8], capacity: usize) -> Result<Request<'_>, ParseError> {
         });
     };
     let head = buf.get(skip..head_end).unwrap_or_default();
-    let mut lines = head
-        .split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let mut lines = head.split(|&b| b == b'\n').map(|l| match l {
+        [line @ .., b'\r'] => line,
+        _ => l,
+    });
     let line = lines.next().unwrap_or_default();
     let mut req = request_line(line)?;
     req.head_len = head_end;
@@ -125,14 +127,14 @@ pub fn parse(buf: &[u8], capacity: usize) -> Result<Request<'_>, ParseError> {
         let (name, value) = header_line(line)?;
         let known = HEADERS
             .iter()
-            .position(|h| name.eq_ignore_ascii_case(h.as_bytes()));
+            .position(|h| eq_ignore_case(name, h.as_bytes()));
         match known {
             Some(HOST) => hosts += 1,
             Some(CONNECTION) => {
                 for token in value.split(|&b| b == b',') {
-                    let token = trim(token);
-                    req.close |= token.eq_ignore_ascii_case(b"close");
-                    req.keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
+                    let token = trim_ows(token);
+                    req.close |= eq_ignore_case(token, b"close");
+                    req.keep_alive |= eq_ignore_case(token, b"keep-alive");
                 }
             }
             Some(CONTENT_LENGTH) => {
@@ -287,7 +289,9 @@ fn split_target(target: &[u8], method: Method) -> Result<(&[u8], &[u8]), ParseEr
     };
     let end = path_and_query.iter().position(|&b| b == b'?' || b == b'#');
     let end = end.unwrap_or(path_and_query.len());
-    let (path, rest) = path_and_query.split_at(end);
+    let (path, rest) = path_and_query
+        .split_at_checked(end)
+        .unwrap_or((path_and_query, b""));
     Ok((path, query_of(rest)))
 }
 
@@ -306,29 +310,18 @@ fn header_line(line: &[u8]) -> Result<(&[u8], &[u8]), ParseError> {
         .iter()
         .position(|&b| b == b':')
         .ok_or(ParseError::BadHeader)?;
-    let (name, value) = line.split_at(colon);
+    let (name, value) = line.split_at_checked(colon).unwrap_or((line, b""));
     // An empty name, a space before the colon, or a line starting with
     // whitespace (obsolete line folding) all fail the token check.
     if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
         return Err(ParseError::BadHeader);
     }
-    let value = trim(value.get(1..).unwrap_or_default());
+    let value = trim_ows(value.get(1..).unwrap_or_default());
     // field-vchar, SP, HTAB and obs-text (>= 0x80) only.
     if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
         return Err(ParseError::BadHeader);
     }
     Ok((name, value))
-}
-
-/// Strips optional whitespace (SP / HTAB) from both ends.
-pub fn trim(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
-        s = rest;
-    }
-    s
 }
 
 /// A decimal number of one or more digits that fits in a u64.
@@ -340,16 +333,6 @@ fn decimal(s: &[u8]) -> Option<u64> {
         let digit = b.checked_sub(b'0').filter(|d| *d < 10)?;
         n.checked_mul(10)?.checked_add(u64::from(digit))
     })
-}
-
-fn starts_with_ignore_case(s: &[u8], prefix: &[u8]) -> bool {
-    s.get(..prefix.len())
-        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
-}
-
-/// `tchar` of RFC 9110 §5.6.2: the bytes of a token.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 #[cfg(test)]

@@ -249,7 +249,9 @@ impl Conn {
                     }
                     // Drop the answered request; keep pipelined bytes.
                     let consumed = self.head_len.min(self.in_len);
-                    self.input.copy_within(consumed..self.in_len, 0);
+                    if let Some(buffered) = self.input.get_mut(..self.in_len) {
+                        buffered.copy_within(consumed.., 0);
+                    }
                     self.in_len -= consumed;
                     self.head_len = 0;
                     self.state = State::Reading;

@@ -69,7 +69,10 @@ pub fn run(config: &Config) -> i32 {
     let signals =
         sys::signalfd(watched, true).unwrap_or_else(|e| out::die(b"cannot create a signalfd", e));
 
-    let extra = &config.headers[..config.header_count];
+    let extra = config
+        .headers
+        .get(..config.header_count)
+        .unwrap_or_default();
     let site = Site {
         root: &root,
         options: config.options,
@@ -137,10 +140,13 @@ pub fn run(config: &Config) -> i32 {
         }
         // Reap every ended worker; restart it unless stopping.
         while let Ok(Some((pid, status))) = sys::wait_any_nohang() {
-            let Some(index) = pids.iter().take(count).position(|&p| p == pid) else {
-                continue;
-            };
-            pids[index] = 0;
+            let found = pids
+                .iter_mut()
+                .take(count)
+                .enumerate()
+                .find(|(_, p)| **p == pid);
+            let Some((index, slot)) = found else { continue };
+            *slot = 0;
             if !stopping {
                 report_death(index, pid, status);
                 // A worker that keeps dying (say, out of memory at start)
@@ -150,7 +156,7 @@ pub fn run(config: &Config) -> i32 {
                     sys::sleep_secs(RESTART_INTERVAL_SECS as u32);
                 }
                 last_restart = now;
-                pids[index] = spawn(index);
+                *slot = spawn(index);
             }
         }
         if stopping && pids.iter().take(count).all(|&p| p == 0) {

@@ -95,12 +95,19 @@ fn serve(setup: Setup) -> Result<(), Errno> {
     // memory only when first touched.
     let slot_bytes = MAX_HEAD_BYTES + OUT_BYTES;
     let mem = sys::mmap_anonymous(n * slot_bytes + NAME_ARENA_BYTES + PAGE_BYTES + MAX_LINE_BYTES)?;
-    let (mut bufs, rest) = mem.split_at_mut(n * slot_bytes);
-    let (names, rest) = rest.split_at_mut(NAME_ARENA_BYTES);
-    let (page, log_mem) = rest.split_at_mut(PAGE_BYTES);
+    let (mut bufs, rest) = mem
+        .split_at_mut_checked(n * slot_bytes)
+        .ok_or(Errno::ENOMEM)?;
+    let (names, rest) = rest
+        .split_at_mut_checked(NAME_ARENA_BYTES)
+        .ok_or(Errno::ENOMEM)?;
+    let (page, log_mem) = rest.split_at_mut_checked(PAGE_BYTES).ok_or(Errno::ENOMEM)?;
     let conns = sys::mmap_array(n, |_| {
-        let (input, rest) = core::mem::take(&mut bufs).split_at_mut(MAX_HEAD_BYTES);
-        let (out, rest) = rest.split_at_mut(OUT_BYTES);
+        // The mapping holds exactly n slots, so neither split comes short.
+        let (input, rest) = core::mem::take(&mut bufs)
+            .split_at_mut_checked(MAX_HEAD_BYTES)
+            .unwrap_or_default();
+        let (out, rest) = rest.split_at_mut_checked(OUT_BYTES).unwrap_or_default();
         bufs = rest;
         Conn::new(input, out)
     })?;

@@ -857,10 +857,11 @@ pub fn mmap_array<T>(n: usize, mut init: impl FnMut(usize) -> T) -> Result<&'sta
     let bytes = n.checked_mul(size_of::<T>()).ok_or(Errno::ENOMEM)?;
     let mem = mmap_anonymous(bytes.max(1))?;
     let base = mem.as_mut_ptr() as *mut T;
-    assert!(base as usize % core::mem::align_of::<T>() == 0);
+    if base as usize % core::mem::align_of::<T>() != 0 {
+        return Err(Errno::EINVAL); // mmap returns pages: never happens
+    }
     for i in 0..n {
-        // SAFETY: the mapping is page-aligned (so aligned for T, checked
-        // above) and `n * size_of::<T>()` bytes long; element i is inside
+        // SAFETY: the mapping is aligned for T (checked above) and `n * size_of::<T>()` bytes long; element i is inside
         // it and is written exactly once before any read.
         unsafe { base.add(i).write(init(i)) };
     }
