@@ -7,9 +7,9 @@
 mod common;
 use common::*;
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
@@ -208,64 +208,11 @@ fn accept_queue_len(port: u16) -> Option<u32> {
     })
 }
 
-/// Like `Server::start`, but everything the server prints on stdout after
-/// the banner is kept in the returned string.
+/// `Server::start`, with what the server prints on stdout after the banner.
 fn start_keeping_stdout(dir: &TempDir, args: &[&str]) -> (Server, Arc<Mutex<String>>) {
-    let mut all = vec!["0", "-b", "127.0.0.1", "-d", dir.path().to_str().unwrap()];
-    all.extend_from_slice(args);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_httpd"))
-        .args(&all)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn httpd");
-    let stderr = Arc::new(Mutex::new(String::new()));
-    let sink = stderr.clone();
-    let mut err = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = err.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut banner = String::new();
-    out.read_line(&mut banner).expect("banner");
-    let rest = Arc::new(Mutex::new(String::new()));
-    let keep = rest.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = out.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            keep.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    let port = banner
-        .split(" port ")
-        .nth(1)
-        .and_then(|s| s.split(' ').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in banner {banner:?}"));
-    (
-        Server {
-            child,
-            port,
-            host: "127.0.0.1".to_string(),
-            stderr,
-            banner,
-        },
-        rest,
-    )
+    let server = Server::start(dir.path(), args);
+    let stdout = server.stdout.clone();
+    (server, stdout)
 }
 
 /// Ten requests (files, a HEAD, a 404) on one HTTP/1.1 connection are all answered on it: browsers reuse connections.

@@ -12,7 +12,6 @@ use std::net::TcpListener;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -287,7 +286,8 @@ fn run_httpd(args: &[&str]) -> Run {
 /// Starts `httpd 0 -b 127.0.0.1 -d DIR` as user `nobody` through
 /// `setpriv`, so file permissions apply even when the tests run as root.
 fn start_as_nobody(dir: &Path) -> Server {
-    let mut child = Command::new("setpriv")
+    let mut command = Command::new("setpriv");
+    command
         .args([
             "--reuid=65534",
             "--regid=65534",
@@ -298,58 +298,8 @@ fn start_as_nobody(dir: &Path) -> Server {
             "127.0.0.1",
             "-d",
         ])
-        .arg(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn setpriv httpd");
-    let stderr = Arc::new(Mutex::new(String::new()));
-    let sink = stderr.clone();
-    let mut err = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = err.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    let mut out = child.stdout.take().unwrap();
-    let mut banner = Vec::new();
-    let mut byte = [0u8; 1];
-    while !banner.ends_with(b"\n") {
-        match out.read(&mut byte) {
-            Ok(1) => banner.push(byte[0]),
-            _ => break,
-        }
-    }
-    std::thread::spawn(move || {
-        let mut rest = Vec::new();
-        let _ = out.read_to_end(&mut rest);
-    });
-    let banner = String::from_utf8_lossy(&banner).into_owned();
-    let port = banner
-        .split(" port ")
-        .nth(1)
-        .and_then(|s| s.split(' ').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "no port in banner {banner:?}; stderr: {}",
-                stderr.lock().unwrap()
-            )
-        });
-    Server {
-        child,
-        port,
-        host: "127.0.0.1".to_string(),
-        stderr,
-        banner,
-    }
+        .arg(dir);
+    Server::spawn(command, "127.0.0.1")
 }
 
 /// The server process runs and still serves `/a.txt` with `body`.

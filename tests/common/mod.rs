@@ -59,6 +59,8 @@ pub struct Server {
     pub host: String,
     /// Everything the server wrote to stderr so far (the access log).
     pub stderr: Arc<Mutex<String>>,
+    /// Everything the server wrote to stdout after the banner.
+    pub stdout: Arc<Mutex<String>>,
     /// The banner line from stdout.
     pub banner: String,
 }
@@ -73,34 +75,26 @@ impl Server {
 
     /// Starts `httpd ARGS...` exactly as given; `host` is what to connect to.
     pub fn start_args(args: &[&str], host: &str) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_httpd"))
-            .args(args)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_httpd"));
+        command.args(args);
+        Server::spawn(command, host)
+    }
+
+    /// Runs `command` (which starts httpd, possibly through a wrapper such
+    /// as `setpriv`), reads the banner for the port, and keeps everything
+    /// printed afterwards on stdout and stderr.
+    pub fn spawn(mut command: Command, host: &str) -> Server {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn httpd");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = stderr.clone();
-        let mut err = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = err.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
+        let stderr = collect(child.stderr.take().unwrap());
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut banner = String::new();
         out.read_line(&mut banner).expect("banner");
-        std::thread::spawn(move || {
-            let mut rest = Vec::new();
-            let _ = out.read_to_end(&mut rest);
-        });
+        let stdout = collect(out);
         let port = banner
             .split(" port ")
             .nth(1)
@@ -117,6 +111,7 @@ impl Server {
             port,
             host: host.to_string(),
             stderr,
+            stdout,
             banner,
         }
     }
@@ -193,6 +188,24 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Collects everything `stream` yields, in a thread, into a string.
+fn collect(mut stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = text.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stream.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    text
 }
 
 /// A request with `Host` and `Connection: close`, plus `headers`.
