@@ -10,6 +10,11 @@ use crate::serve::Options;
 /// which must fit in a connection's output buffer.
 pub const MAX_HEADERS: usize = 16;
 
+/// The most bytes of all `--header` lines together: with the server's own
+/// headers and an error page they must fit a connection's 4 KiB output
+/// buffer.
+pub const MAX_HEADER_BYTES: usize = 1024;
+
 /// Port served when none is given, as python's http.server.
 pub const DEFAULT_PORT: u16 = 8080;
 
@@ -204,12 +209,16 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
             Opt::MaxConnections => config.max_connections = number(v, 1, MAX_CONNECTIONS_LIMIT)?,
             Opt::Timeout => config.timeout_secs = number(v, 1, 86_400)? as u32,
             Opt::Header => {
-                let Some(slot) = config.headers.get_mut(config.header_count) else {
-                    return Err(error("too many headers", v));
-                };
                 if !valid_header(v) {
                     return Err(error("not a header line 'Name: value'", v));
                 }
+                let used: usize = config.headers.iter().map(|h| h.len() + 2).sum();
+                if used + v.len() + 2 > MAX_HEADER_BYTES {
+                    return Err(error("headers longer than 1024 bytes in all", v));
+                }
+                let Some(slot) = config.headers.get_mut(config.header_count) else {
+                    return Err(error("too many headers", v));
+                };
                 *slot = v;
                 config.header_count += 1;
             }
@@ -354,6 +363,11 @@ mod tests {
             "not a header line 'Name: value'"
         );
         assert_eq!(fails(&["--cors=1"]), "takes no value");
+        let long = format!("X-Long: {}", "v".repeat(1100));
+        assert_eq!(
+            fails(&["-H", &long]),
+            "headers longer than 1024 bytes in all"
+        );
         assert!(matches!(parse(&[b"-h"]), Ok(Command::Help)));
         assert!(matches!(parse(&[b"--version"]), Ok(Command::Version)));
     }
