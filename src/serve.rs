@@ -247,7 +247,7 @@ impl Cx<'_, '_, '_> {
         };
         if stat.is_dir() {
             if !norm.trailing_slash {
-                return self.redirect_to_slash();
+                return self.redirect_to_slash(mem.get(..rel_len).unwrap_or_default());
             }
             return self.directory(scratch, &mut mem, rel_len, file);
         }
@@ -284,16 +284,17 @@ impl Cx<'_, '_, '_> {
     }
 
     /// 301 from `/dir` to `/dir/`, keeping the query (as python and nginx
-    /// do). The raw path is echoed: the parser admitted only visible ASCII.
-    fn redirect_to_slash(&mut self) -> Reply {
+    /// do). The location is rebuilt from the normalized path `rel`, each
+    /// segment percent-encoded, never echoed raw: `//evil.example/..%2fdir`
+    /// must not become a redirect to another host.
+    fn redirect_to_slash(&mut self, rel: &[u8]) -> Reply {
         self.start(Status::MovedPermanently);
-        let (path, query) = (self.req.path, self.req.query);
-        self.out
-            .str("Location: ")
-            .push(path)
-            .byte(b'/')
-            .push(query)
-            .str("\r\n");
+        self.out.str("Location: ");
+        for segment in rel.split(|&b| b == b'/') {
+            self.out.byte(b'/');
+            page::encode_path_segment(self.out, segment);
+        }
+        self.out.byte(b'/').push(self.req.query).str("\r\n");
         self.out.str("Content-Length: 0\r\n");
         self.finish(Status::MovedPermanently, Body::None, 0)
     }

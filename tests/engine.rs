@@ -900,3 +900,46 @@ fn burst_of_300_connections_is_queued_and_served() {
         );
     }
 }
+
+/// Clients pipelining cheap requests without pause (HEAD, answered with no
+/// body) cannot keep a worker to themselves: another client is answered.
+#[test]
+fn pipelining_flood_does_not_starve_others() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = TempDir::new("flood");
+    dir.write("a.txt", "hello\n");
+    let server = Server::start(dir.path(), &["--workers", "1", "-q"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut floods = Vec::new();
+    for _ in 0..4 {
+        let mut s = server.connect();
+        let mut reader = s.try_clone().unwrap();
+        let stop_reading = stop.clone();
+        floods.push(std::thread::spawn(move || {
+            let mut sink = vec![0u8; 1 << 20];
+            while !stop_reading.load(Ordering::Relaxed) {
+                if !matches!(reader.read(&mut sink), Ok(n) if n > 0) {
+                    break;
+                }
+            }
+        }));
+        let stop_writing = stop.clone();
+        let burst = b"HEAD /a.txt HTTP/1.1\r\nHost: x\r\n\r\n".repeat(200);
+        floods.push(std::thread::spawn(move || {
+            while !stop_writing.load(Ordering::Relaxed) && s.write_all(&burst).is_ok() {}
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    for _ in 0..5 {
+        let mut s = server.connect();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(&request("GET", "/a.txt", &[])).unwrap();
+        let r = read_response(&mut s, false);
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"hello\n"[..]));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for t in floods {
+        t.join().unwrap();
+    }
+}

@@ -18,6 +18,11 @@ pub const OUT_BYTES: usize = 4096;
 /// cannot starve everyone else.
 pub const SEND_BUDGET_BYTES: u64 = 4 * 1024 * 1024;
 
+/// The most requests one connection has answered before the others get
+/// a turn: a client pipelining cheap requests (HEAD, 304s, errors) would
+/// otherwise keep the worker to itself, since those use no send budget.
+pub const MAX_REQUESTS_PER_TURN: u32 = 16;
+
 /// Seconds a closing connection keeps reading what the client still
 /// sends, so the kernel does not reset the connection (discarding our
 /// response) because of unread input (RFC 9112 §9.6).
@@ -45,6 +50,9 @@ pub enum State {
 pub enum Next {
     /// Wait for these readiness events.
     Wait(Epoll),
+    /// Drive it again on the next loop turn, without waiting for an
+    /// event: it has pipelined requests left but has had its turn.
+    Yield,
     /// Close the connection and free its slot.
     Close,
 }
@@ -75,6 +83,9 @@ pub struct Conn {
     pub interest: Option<Epoll>,
     /// Monotonic second after which the connection is closed.
     pub deadline: i64,
+    /// The slot is on the worker's ready list. Survives close and reuse
+    /// of the slot, so a slot is never listed twice.
+    pub queued: bool,
     pub peer: SockAddr,
     input: &'static mut [u8],
     in_len: usize,
@@ -99,6 +110,7 @@ impl Conn {
             state: State::Reading,
             interest: None,
             deadline: 0,
+            queued: false,
             peer: SockAddr::default(),
             input,
             in_len: 0,
@@ -145,8 +157,12 @@ impl Conn {
         };
         let fd = fd.as_fd();
         let mut budget = SEND_BUDGET_BYTES;
+        let mut answered = 0;
         loop {
             match self.state {
+                State::Reading if self.in_len > 0 && answered == MAX_REQUESTS_PER_TURN => {
+                    return Next::Yield;
+                }
                 State::Reading => {
                     let buffered = self.input.get(..self.in_len).unwrap_or_default();
                     let mut out = Buf::new(self.out);
@@ -171,6 +187,7 @@ impl Conn {
                         }
                         self.deadline = cx.now + cx.timeout_secs;
                         self.state = State::Writing;
+                        answered += 1;
                         continue;
                     }
                     let free = self.input.get_mut(self.in_len..).unwrap_or_default();

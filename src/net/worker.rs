@@ -52,6 +52,10 @@ struct Table {
     /// Slots at and above this index have never been used: the sweep
     /// stops here.
     high_water: usize,
+    /// Slots to drive again without an event (`Next::Yield`):
+    /// `ready[..ready_len]`, at most one entry per slot.
+    ready: &'static mut [u32],
+    ready_len: usize,
 }
 
 impl Table {
@@ -113,11 +117,14 @@ fn serve(setup: Setup) -> Result<(), Errno> {
     })?;
     // Lowest slots on top of the stack: the table stays dense.
     let free = sys::mmap_array(n, |i| (n - 1 - i) as u32)?;
+    let ready = sys::mmap_array(n, |_| 0u32)?;
     let mut table = Table {
         conns,
         free,
         free_len: n,
         high_water: 0,
+        ready,
+        ready_len: 0,
     };
     let mut scratch = Scratch { names, page };
     let mut log = Log::new(log_mem);
@@ -154,7 +161,9 @@ fn serve(setup: Setup) -> Result<(), Errno> {
             sys::epoll_ctl(ep.as_fd(), op, listener, ev)?;
             accepting = want;
         }
-        let ready = match sys::epoll_wait(ep.as_fd(), &mut events, TICK_MS) {
+        // Connections with their turn pending: look at events, don't wait.
+        let wait_ms = if table.ready_len > 0 { 0 } else { TICK_MS };
+        let ready = match sys::epoll_wait(ep.as_fd(), &mut events, wait_ms) {
             Ok(k) => k,
             Err(Errno::EINTR) => 0,
             Err(e) => return Err(e),
@@ -207,6 +216,21 @@ fn serve(setup: Setup) -> Result<(), Errno> {
                 ),
             }
         }
+
+        // The connections that yielded last turn get their next one; those
+        // that yield again are listed after them for the turn after.
+        let turns = table.ready_len;
+        for i in 0..turns {
+            let slot = table.ready.get(i).map_or(usize::MAX, |&s| s as usize);
+            if let Some(conn) = table.conns.get_mut(slot) {
+                conn.queued = false;
+                drive(&ep, &mut table, slot, &mut cx);
+            }
+        }
+        if let Some(listed) = table.ready.get_mut(..table.ready_len) {
+            listed.copy_within(turns.., 0);
+        }
+        table.ready_len -= turns;
 
         if now >= next_tick || stopping_at.is_some() {
             next_tick = now + 1;
@@ -290,6 +314,14 @@ fn drive(ep: &OwnedFd, table: &mut Table, slot: usize, cx: &mut Cx) {
                 conn.interest = Some(interest);
             } else {
                 table.release(slot);
+            }
+        }
+        Next::Yield if conn.queued => {}
+        Next::Yield => {
+            if let Some(entry) = table.ready.get_mut(table.ready_len) {
+                *entry = slot as u32;
+                table.ready_len += 1;
+                conn.queued = true;
             }
         }
         Next::Close => table.release(slot),
