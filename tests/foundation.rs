@@ -1645,3 +1645,24 @@ fn wget_mirrors_the_tree() {
         assert!(&mirror[path] == bytes, "{} differs", path.display());
     }
 }
+
+/// A redirect to the slash-terminated directory never leaves the site:
+/// `//evil.example/..%2fsub` must not become `Location: //evil.example/...`.
+#[test]
+fn directory_redirect_stays_on_site() {
+    let dir = TempDir::new("redirect");
+    dir.write("sub/a.txt", "a");
+    dir.write("a b/x.txt", "x");
+    let server = Server::start(dir.path(), &[]);
+    for (path, want) in [
+        ("//evil.example/..%2fsub", "/sub/"),
+        ("/.//sub?x=1", "/sub/?x=1"),
+        ("/a%20b", "/a%20b/"),
+        ("/./sub/../a%20b", "/a%20b/"),
+    ] {
+        let raw = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        let r = server.request(raw.as_bytes());
+        assert_eq!(r.status, 301, "{path}");
+        assert_eq!(r.header("Location"), Some(want), "{path}");
+    }
+}
