@@ -70,6 +70,8 @@ pub struct Site<'a> {
     pub root: &'a Root,
     pub options: Options,
     pub common: Common<'a>,
+    /// The server is stopping: every answer closes its connection.
+    pub closing: bool,
 }
 
 /// The CORS headers `--cors` adds to every response.
@@ -119,7 +121,7 @@ fn answer(site: &Site, scratch: &mut Scratch, req: &Request, out: &mut Buf) -> R
     let http10 = req.version == Version::Http10;
     // RFC 9112 §9.3: HTTP/1.1 persists unless `close`; 1.0 only when asked.
     // A request body is never read, so its connection cannot be reused.
-    let keep_alive = !req.close && (!http10 || req.keep_alive) && !req.has_body;
+    let keep_alive = !req.close && (!http10 || req.keep_alive) && !req.has_body && !site.closing;
     let head_only = req.method == Method::Head;
     let mut cx = Cx {
         site,

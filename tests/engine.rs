@@ -943,3 +943,78 @@ fn pipelining_flood_does_not_starve_others() {
         t.join().unwrap();
     }
 }
+
+/// Once SIGTERM arrives the port stops listening at once: new clients are
+/// refused rather than left hanging, and a new server can bind the port,
+/// while the download in progress still completes.
+#[test]
+fn sigterm_stops_listening_at_once() {
+    let dir = TempDir::new("stop-listening");
+    let body: Vec<u8> = (0..16u32 << 20).map(|i| (i * 7 + i / 4099) as u8).collect();
+    dir.write("big.bin", &body);
+    let mut server = Server::start(dir.path(), &["--workers", "2"]);
+    let mut download = server.connect();
+    download
+        .write_all(&request("GET", "/big.bin", &[]))
+        .unwrap();
+    let mut first = [0u8; 4096];
+    download.read_exact(&mut first).unwrap();
+    server.signal("TERM");
+    // The refusal is immediate, but give the signal time to arrive.
+    let start = Instant::now();
+    let refused = loop {
+        match TcpStream::connect(("127.0.0.1", server.port)) {
+            Err(_) => break true,
+            Ok(_) if start.elapsed() > WAIT => break false,
+            Ok(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    assert!(refused, "the port still accepted connections after SIGTERM");
+    let port = server.port.to_string();
+    let mut next = Server::start_args(
+        &[&port, "-b", "127.0.0.1", "-d", dir.path().to_str().unwrap()],
+        "127.0.0.1",
+    );
+    assert_eq!(next.get("/big.bin", &["Range: bytes=0-3"]).body, &body[..4]);
+    let mut rest = Vec::new();
+    download.read_to_end(&mut rest).unwrap();
+    let head_end = first.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let mut got = first[head_end..].to_vec();
+    got.extend_from_slice(&rest);
+    assert!(
+        got == body,
+        "the download in progress was cut short: {} of {} bytes",
+        got.len(),
+        body.len()
+    );
+    assert_eq!(server.wait_exit(), Some(0));
+    assert!(next.alive());
+}
+
+/// A worker that cannot set itself up (here: no memory for a huge
+/// connection table) makes httpd exit 1 with the reason, instead of
+/// restarting it forever.
+#[test]
+fn worker_that_cannot_start_ends_the_server() {
+    let dir = TempDir::new("cannot-start");
+    let script = format!(
+        "ulimit -v 400000; exec {} 0 -b 127.0.0.1 -d {} -w 2 --max-connections 1000000",
+        env!("CARGO_BIN_EXE_httpd"),
+        dir.path().display()
+    );
+    let mut server = Server::spawn(
+        {
+            let mut c = Command::new("sh");
+            c.args(["-c", &script]);
+            c
+        },
+        "127.0.0.1",
+    );
+    assert_eq!(server.wait_exit(), Some(1));
+    let log = server.wait_log("cannot allocate memory");
+    assert!(
+        log.contains("httpd: a worker cannot start: cannot allocate memory (ENOMEM)"),
+        "{log}"
+    );
+    assert!(!log.contains("restarting"), "{log}");
+}

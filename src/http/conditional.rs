@@ -33,38 +33,30 @@ use crate::buf::Buf;
 use crate::http::syntax::{skip_ows, strip_prefix, trim_ows};
 
 /// The longest value [`etag`] appends, quotes included, so a caller can
-/// size its buffer: 2 quotes, 16 hex digits of inode, 16 of size, 2
-/// hyphens, an optional minus sign, and at most 24 hex digits of signed
-/// nanoseconds (`|i64::MIN| * 10^9 + 10^9 < 2^93`).
-pub const ETAG_MAX_BYTES: usize = 2 + 16 + 16 + 2 + 1 + 24;
-
-/// Nanoseconds in a second, to combine a modification time's two parts.
-const NANOS_PER_SEC: i128 = 1_000_000_000;
+/// size its buffer: 2 quotes, 3 hyphens, 16 hex digits each of inode,
+/// size and seconds, 8 of nanoseconds.
+pub const ETAG_MAX_BYTES: usize = 2 + 3 + 16 + 16 + 16 + 8;
 
 /// The obsolete "weak" indicator, case-sensitive (`%s"W/"`, RFC 9110 §8.8.3).
 const WEAK_PREFIX: &[u8] = b"W/";
 
 /// Appends the strong entity tag for a file (RFC 9110 §8.8.3), quotes
-/// included: `"<inode>-<size>-<mtime>"`, where each part is lowercase hex
-/// without leading zeros, and `<mtime>` is the modification time in
-/// nanoseconds since the Unix epoch (`mtime_secs * 10^9 + mtime_nsec`),
-/// preceded by `-` when it is before the epoch (so `"1a-2b--3c"` is valid).
+/// included: `"<inode>-<size>-<mtime seconds>-<mtime nanoseconds>"`, each
+/// part lowercase hex without leading zeros; seconds before the epoch are
+/// written as their 64-bit two's complement.
 ///
 /// Any change to the inode (file replaced), the size or the modification
-/// time changes the tag; distinct inputs give distinct tags as long as
-/// `mtime_nsec < 10^9`, as `stat` guarantees. The tag is strong because a
-/// file whose three values are unchanged is taken to have unchanged bytes,
-/// which is the usual assumption of static servers. At most
-/// [`ETAG_MAX_BYTES`] bytes are appended.
+/// time changes the tag: the parts are fixed fields, so distinct inputs
+/// give distinct tags. The tag is strong because a file whose three values
+/// are unchanged is taken to have unchanged bytes, which is the usual
+/// assumption of static servers. At most [`ETAG_MAX_BYTES`] bytes are
+/// appended.
 pub fn etag(buf: &mut Buf, inode: u64, size: u64, mtime_secs: i64, mtime_nsec: u32) {
-    // i128 cannot overflow here: |i64| * 10^9 + u32 < 2^94.
-    let nanos = i128::from(mtime_secs) * NANOS_PER_SEC + i128::from(mtime_nsec);
     buf.byte(b'"').hex(inode).byte(b'-').hex(size).byte(b'-');
-    if nanos < 0 {
-        buf.byte(b'-');
-    }
-    push_hex_u128(buf, nanos.unsigned_abs());
-    buf.byte(b'"');
+    buf.hex(mtime_secs as u64)
+        .byte(b'-')
+        .hex(u64::from(mtime_nsec))
+        .byte(b'"');
 }
 
 /// Whether an `If-None-Match` value matches the current entity tag `etag`
@@ -188,29 +180,6 @@ fn is_etagc(b: u8) -> bool {
     b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80
 }
 
-/// Appends `n` in lowercase hex without leading zeros (`Buf::hex` only
-/// takes a `u64`).
-fn push_hex_u128(buf: &mut Buf, n: u128) {
-    let high = (n >> 64) as u64;
-    let low = n as u64;
-    if high == 0 {
-        buf.hex(low);
-        return;
-    }
-    buf.hex(high);
-    // The low half, zero-padded to its full 16 digits.
-    let mut digits = [0u8; 16];
-    for (i, d) in digits.iter_mut().rev().enumerate() {
-        let nibble = ((low >> (4 * i)) & 0xf) as u8;
-        *d = if nibble < 10 {
-            b'0' + nibble
-        } else {
-            b'a' + nibble - 10
-        };
-    }
-    buf.push(&digits);
-}
-
 #[cfg(test)]
 mod tests {
     use super::{ETAG_MAX_BYTES, etag, if_range_matches, modified_since, none_match};
@@ -226,17 +195,15 @@ mod tests {
 
     /// The documented format, rebuilt with `format!` as the oracle.
     fn expected(inode: u64, size: u64, secs: i64, nsec: u32) -> String {
-        let ns = i128::from(secs) * 1_000_000_000 + i128::from(nsec);
-        let sign = if ns < 0 { "-" } else { "" };
-        format!("\"{inode:x}-{size:x}-{sign}{:x}\"", ns.unsigned_abs())
+        format!("\"{inode:x}-{size:x}-{:x}-{nsec:x}\"", secs as u64)
     }
 
     #[test]
     fn etag_format() {
-        assert_eq!(tag_of(0, 0, 0, 0), b"\"0-0-0\"");
-        assert_eq!(tag_of(0x1a, 0x2b, 0, 0x3c), b"\"1a-2b-3c\"");
-        assert_eq!(tag_of(0x1a, 0x2b, -1, 0), b"\"1a-2b--3b9aca00\"");
-        assert_eq!(tag_of(1, 2, 1, 5), b"\"1-2-3b9aca05\"");
+        assert_eq!(tag_of(0, 0, 0, 0), b"\"0-0-0-0\"");
+        assert_eq!(tag_of(0x1a, 0x2b, 0, 0x3c), b"\"1a-2b-0-3c\"");
+        assert_eq!(tag_of(0x1a, 0x2b, -1, 0), b"\"1a-2b-ffffffffffffffff-0\"");
+        assert_eq!(tag_of(1, 2, 1, 5), b"\"1-2-1-5\"");
         let cases = [
             (0u64, 0u64, 0i64, 0u32),
             (1, 1, 1_700_000_000, 123_456_789),
@@ -247,6 +214,7 @@ mod tests {
             (12, 34, 18_446_744_073, 709_551_616),
             (12, 34, -5, 999_999_999),
             (3, 4, -1, 999_999_999),
+            (u64::MAX, u64::MAX, -1, u32::MAX),
         ];
         let mut longest = 0;
         for (i, s, secs, ns) in cases {
@@ -263,7 +231,7 @@ mod tests {
         // One byte short must overflow rather than write a cut tag.
         let mut mem = [0u8; ETAG_MAX_BYTES - 1];
         let mut b = Buf::new(&mut mem);
-        etag(&mut b, u64::MAX, u64::MAX, i64::MIN, 999_999_999);
+        etag(&mut b, u64::MAX, u64::MAX, -1, u32::MAX);
         assert!(b.overflowed());
     }
 

@@ -14,7 +14,8 @@ use crate::net::listen::{self, Step};
 use crate::net::worker::{self, Setup};
 use crate::rt::out::{self, MAX_LINE_BYTES};
 use crate::rt::sys::{
-    self, BorrowedFd, CStr, Clock, Errno, SIGCHLD, SIGINT, SIGPIPE, SIGTERM, SigHow, SigSet,
+    self, BorrowedFd, CStr, Clock, Errno, SHUT_RDWR, SIGCHLD, SIGINT, SIGKILL, SIGPIPE, SIGTERM,
+    SigHow, SigSet,
 };
 use crate::serve::Site;
 
@@ -77,6 +78,7 @@ pub fn run(config: &Config) -> i32 {
         root: &root,
         options: config.options,
         common: Common { date: b"", extra },
+        closing: false,
     };
     let count = if config.workers == 0 {
         sys::cpu_count()
@@ -122,21 +124,25 @@ pub fn run(config: &Config) -> i32 {
         let Some(signal) = sys::read_signal(signals.as_fd()) else {
             continue;
         };
-        match signal {
-            SIGINT | SIGTERM if !stopping => {
-                stopping = true;
-                if signal == SIGINT {
-                    // python's words, on its stream.
-                    out::write_all(
-                        BorrowedFd::STDOUT,
-                        b"\nKeyboard interrupt received, exiting.\n",
-                    );
-                }
-                for &pid in pids.iter().take(count).filter(|&&p| p > 0) {
-                    let _ = sys::kill(pid, SIGTERM);
-                }
+        if matches!(signal, SIGINT | SIGTERM) {
+            if stopping {
+                // A second Ctrl-C: the user does not want to wait.
+                stop_workers(&pids, SIGKILL);
+                return 1;
             }
-            _ => {}
+            stopping = true;
+            if signal == SIGINT {
+                // python's words, on its stream.
+                out::write_all(
+                    BorrowedFd::STDOUT,
+                    b"\nKeyboard interrupt received, exiting.\n",
+                );
+            }
+            // Stop listening at once, for every worker (they share the
+            // socket): new clients are refused instead of left waiting,
+            // and a new server can bind the port while these finish.
+            let _ = sys::shutdown(listener.as_fd(), SHUT_RDWR);
+            stop_workers(&pids, SIGTERM);
         }
         // Reap every ended worker; restart it unless stopping.
         while let Ok(Some((pid, status))) = sys::wait_any_nohang() {
@@ -147,21 +153,35 @@ pub fn run(config: &Config) -> i32 {
                 .find(|(_, p)| **p == pid);
             let Some((index, slot)) = found else { continue };
             *slot = 0;
-            if !stopping {
-                report_death(index, pid, status);
-                // A worker that keeps dying (say, out of memory at start)
-                // is restarted at most once a second, not in a fork loop.
-                let (now, _) = sys::clock_gettime(Clock::Monotonic);
-                if now - last_restart < RESTART_INTERVAL_SECS {
-                    sys::sleep_secs(RESTART_INTERVAL_SECS as u32);
-                }
-                last_restart = now;
-                *slot = spawn(index);
+            if stopping {
+                continue;
             }
+            if status & 0x7f == 0 && (status >> 8) & 0xff == worker::EXIT_CANNOT_START {
+                // Restarting cannot help (no memory for the table, say);
+                // the worker said why.
+                stop_workers(&pids, SIGTERM);
+                return 1;
+            }
+            report_death(index, pid, status);
+            // A worker that keeps dying is restarted at most once a
+            // second, not in a fork loop.
+            let (now, _) = sys::clock_gettime(Clock::Monotonic);
+            if now - last_restart < RESTART_INTERVAL_SECS {
+                sys::sleep_secs(RESTART_INTERVAL_SECS as u32);
+            }
+            last_restart = now;
+            *slot = spawn(index);
         }
         if stopping && pids.iter().take(count).all(|&p| p == 0) {
             return 0;
         }
+    }
+}
+
+/// Sends `signal` to every running worker.
+fn stop_workers(pids: &[i32], signal: u32) {
+    for &pid in pids.iter().filter(|&&p| p > 0) {
+        let _ = sys::kill(pid, signal);
     }
 }
 

@@ -86,13 +86,34 @@ impl Table {
 /// Runs a worker until SIGTERM/SIGINT and its grace period end; returns
 /// the exit code.
 pub fn run(setup: Setup) -> i32 {
-    match serve(setup) {
+    let parts = match prepare(&setup) {
+        Ok(parts) => parts,
+        Err(e) => {
+            out::error(b"a worker cannot start", e);
+            return EXIT_CANNOT_START;
+        }
+    };
+    match serve(setup, parts) {
         Ok(()) => 0,
         Err(e) => out::die(b"worker failed", e),
     }
 }
 
-fn serve(setup: Setup) -> Result<(), Errno> {
+/// The exit status of a worker that could not set itself up (mapping its
+/// memory, creating its epoll set): the supervisor then gives up rather
+/// than restart it forever.
+pub const EXIT_CANNOT_START: i32 = 3;
+
+/// What a worker sets up before serving.
+struct Parts {
+    table: Table,
+    scratch: Scratch,
+    log: Log,
+    ep: OwnedFd,
+    signals: OwnedFd,
+}
+
+fn prepare(setup: &Setup) -> Result<Parts, Errno> {
     let n = setup.max_connections;
     // All memory the worker uses, mapped once: an input and an output
     // buffer per slot, the listing scratch, and the log batch. Pages cost
@@ -118,7 +139,7 @@ fn serve(setup: Setup) -> Result<(), Errno> {
     // Lowest slots on top of the stack: the table stays dense.
     let free = sys::mmap_array(n, |i| (n - 1 - i) as u32)?;
     let ready = sys::mmap_array(n, |_| 0u32)?;
-    let mut table = Table {
+    let table = Table {
         conns,
         free,
         free_len: n,
@@ -126,17 +147,29 @@ fn serve(setup: Setup) -> Result<(), Errno> {
         ready,
         ready_len: 0,
     };
-    let mut scratch = Scratch { names, page };
-    let mut log = Log::new(log_mem);
-
+    let scratch = Scratch { names, page };
+    let log = Log::new(log_mem);
     let ep = sys::epoll_create1()?;
     let signals = sys::signalfd(SigSet::of(&[SIGINT, SIGTERM]), false)?;
-    sys::epoll_ctl(
-        ep.as_fd(),
-        EpollOp::Add,
-        signals.as_fd(),
-        EpollEvent::new(Epoll::IN, SIGNAL_TOKEN),
-    )?;
+    let ev = EpollEvent::new(Epoll::IN, SIGNAL_TOKEN);
+    sys::epoll_ctl(ep.as_fd(), EpollOp::Add, signals.as_fd(), ev)?;
+    Ok(Parts {
+        table,
+        scratch,
+        log,
+        ep,
+        signals,
+    })
+}
+
+fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
+    let Parts {
+        mut table,
+        mut scratch,
+        mut log,
+        ep,
+        signals,
+    } = parts;
     let listener = setup.listener;
     let mut accepting = false;
     // Set after EMFILE and friends: no accepting until the next tick.
@@ -148,7 +181,7 @@ fn serve(setup: Setup) -> Result<(), Errno> {
     let mut next_tick = 0i64;
     let mut date_mem = [0u8; date::IMF_FIXDATE_BYTES];
     let mut date_secs = i64::MIN;
-    let mut wall_offset_ns = 0i128;
+    let mut wall_offset_ns = 0i64;
 
     loop {
         // Be woken by the listener only while a new connection can be
@@ -174,9 +207,9 @@ fn serve(setup: Setup) -> Result<(), Errno> {
         let now = secs;
         if now >= next_tick {
             let (wall_secs, wall_nanos) = sys::clock_gettime(Clock::Realtime);
-            wall_offset_ns = nanos_of(wall_secs, wall_nanos) - nanos_of(secs, nanos);
+            wall_offset_ns = nanos_of(wall_secs, wall_nanos).wrapping_sub(nanos_of(secs, nanos));
         }
-        let wall = ((nanos_of(secs, nanos) + wall_offset_ns).div_euclid(NANOS_PER_SEC)) as i64;
+        let wall = (nanos_of(secs, nanos).wrapping_add(wall_offset_ns)).div_euclid(NANOS_PER_SEC);
         if wall != date_secs {
             date_secs = wall;
             date::imf_fixdate(&mut Buf::new(&mut date_mem), wall);
@@ -186,6 +219,7 @@ fn serve(setup: Setup) -> Result<(), Errno> {
                 date: &date_mem,
                 ..setup.site.common
             },
+            closing: stopping_at.is_some(),
             ..setup.site
         };
         let mut cx = Cx {
@@ -227,10 +261,17 @@ fn serve(setup: Setup) -> Result<(), Errno> {
                 drive(&ep, &mut table, slot, &mut cx);
             }
         }
-        if let Some(listed) = table.ready.get_mut(..table.ready_len) {
-            listed.copy_within(turns.., 0);
+        // Move the newly listed to the front (by hand: copy_within brings
+        // a panic path along).
+        let mut kept = 0;
+        for i in turns..table.ready_len {
+            let slot = table.ready.get(i).copied().unwrap_or(0);
+            if let Some(entry) = table.ready.get_mut(kept) {
+                *entry = slot;
+            }
+            kept += 1;
         }
-        table.ready_len -= turns;
+        table.ready_len = kept;
 
         if now >= next_tick || stopping_at.is_some() {
             next_tick = now + 1;
@@ -253,11 +294,12 @@ fn serve(setup: Setup) -> Result<(), Errno> {
     }
 }
 
-const NANOS_PER_SEC: i128 = 1_000_000_000;
+const NANOS_PER_SEC: i64 = 1_000_000_000;
 
-/// A clock reading in nanoseconds.
-fn nanos_of(secs: i64, nanos: u32) -> i128 {
-    i128::from(secs) * NANOS_PER_SEC + i128::from(nanos)
+/// A clock reading in nanoseconds (an i64 holds them until 2262).
+fn nanos_of(secs: i64, nanos: u32) -> i64 {
+    secs.wrapping_mul(NANOS_PER_SEC)
+        .wrapping_add(i64::from(nanos))
 }
 
 /// Accepts every waiting connection there is room for.
@@ -283,9 +325,10 @@ fn accept_all(
                 *paused = true;
                 break;
             }
-            // EAGAIN: none left; ECONNABORTED and the like: that client left.
-            Err(Errno::EAGAIN) => break,
-            Err(_) => {}
+            // That client left before we took it: try the next one.
+            Err(Errno::ECONNABORTED | Errno::EPROTO | Errno::EPERM) => {}
+            // EAGAIN: none left; EINVAL: the listener was shut down.
+            Err(_) => break,
         }
     }
     Ok(())

@@ -56,7 +56,10 @@ unsafe extern "C" fn start_rust(sp: *const usize) -> ! {
         // SAFETY: `len` bytes from `arg` are initialized and immutable.
         *slot = unsafe { core::slice::from_raw_parts(arg, len) };
     }
-    let code = crate::main(&args[..count], argc > MAX_ARGS);
+    // SAFETY: this is the whole process: httpd never creates a thread and
+    // links no libc.
+    unsafe { httpd::rt::sys::declare_single_threaded() };
+    let code = crate::main(args.get(..count).unwrap_or_default(), argc > MAX_ARGS);
     httpd::rt::sys::exit_group(code)
 }
 

@@ -69,15 +69,19 @@ const ERRNO_TEXT: &[(i32, &str, &str)] = &[
     (105, "ENOBUFS", "no buffer space available"),
 ];
 
-/// Prints `httpd: <what>: <errno text>` and exits 1: the one shape of a
-/// start-up failure.
-pub fn die(what: &[u8], e: Errno) -> ! {
+/// Prints `httpd: <what>: <errno text>`: the one shape of an error line.
+pub fn error(what: &[u8], e: Errno) {
     let mut mem = [0u8; MAX_LINE_BYTES];
     let mut line = Buf::new(&mut mem);
     line.str("httpd: ").push(what).str(": ");
     errno(&mut line, e);
     line.byte(b'\n');
     stderr(line.as_bytes());
+}
+
+/// Prints the error line and exits 1: a start-up failure.
+pub fn die(what: &[u8], e: Errno) -> ! {
+    error(what, e);
     sys::exit_group(1)
 }
 

@@ -515,6 +515,8 @@ pub fn send(fd: BorrowedFd, buf: &[u8], flags: Msg) -> Result<usize> {
 
 /// `SHUT_WR` for shutdown(2): send FIN, keep reading.
 pub const SHUT_WR: usize = 1;
+/// `SHUT_RDWR` for shutdown(2); on a listener it stops listening.
+pub const SHUT_RDWR: usize = 2;
 
 /// shutdown(2).
 pub fn shutdown(fd: BorrowedFd, how: usize) -> Result<()> {
@@ -775,11 +777,30 @@ pub fn getpid() -> i32 {
     unsafe { syscalls::syscall0(Sysno::getpid) }.unwrap_or(0) as i32
 }
 
+/// Set once by the binary's entry point: this process has one thread and
+/// no libc, so a raw fork leaves no lock held and no cached state stale.
+static SINGLE_THREADED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Declares that the process runs on one thread, without libc, for good.
+///
+/// # Safety
+/// Only `_start` of the httpd binary may call it: the caller guarantees no
+/// thread is ever created and no libc runs in this process.
+pub unsafe fn declare_single_threaded() {
+    SINGLE_THREADED.store(true, core::sync::atomic::Ordering::Relaxed);
+}
+
 /// fork(2), as clone(2) with only `SIGCHLD`: 0 in the child, the child's
-/// pid in the parent.
+/// pid in the parent. `EPERM` unless `declare_single_threaded` was called:
+/// in a threaded process (say, a test binary with libc) a raw clone would
+/// bypass libc's fork handlers.
 pub fn fork() -> Result<i32> {
-    // SAFETY: the process is single-threaded; the child gets a copy of
-    // all memory, so no Rust invariant spans the two processes.
+    if !SINGLE_THREADED.load(core::sync::atomic::Ordering::Relaxed) {
+        return Err(Errno::EPERM);
+    }
+    // SAFETY: the process is single-threaded without libc (checked above);
+    // the child gets a copy of all memory, so no Rust invariant spans the
+    // two processes.
     let ret = unsafe { syscall5(Sysno::clone, SIGCHLD as usize, 0, 0, 0, 0) }?;
     Ok(ret as i32)
 }
