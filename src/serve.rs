@@ -14,6 +14,7 @@ use crate::http::request::{self, Method, ParseError, Request, Version};
 use crate::http::response::{self, Common, Status};
 use crate::http::{conditional, date, encoding, mime, range};
 use crate::rt::sys::{self, CStr, Errno, OwnedFd, Stat};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// What the operator chose (see `cli`).
 #[derive(Clone, Copy, Debug)]
@@ -43,11 +44,13 @@ pub const PAGE_BYTES: usize = 2 * 1024 * 1024;
 pub enum Body {
     /// Nothing (or all of it is already in the output buffer).
     None,
-    /// Bytes `offset..end` of an open file (a real file or a memfd page).
+    /// Bytes `offset..end` of an open file (a real file or a memfd page;
+    /// a page holds its ticket until sent).
     File {
         file: OwnedFd,
         offset: u64,
         end: u64,
+        page: Option<PageTicket>,
     },
 }
 
@@ -389,10 +392,23 @@ impl Cx<'_, '_, '_> {
             entries = entries.get_mut(..entries.len() / 2).unwrap_or_default();
             truncated = true;
         };
+        // HEAD needs the length only; GET keeps the page until it is sent.
         let page = scratch.page.get(..page_len).unwrap_or_default();
-        let memfd = match write_memfd(page) {
-            Ok(fd) => fd,
-            Err(e) => return self.error(status_for_errno(e), b""),
+        let body = if self.head_only {
+            Body::None
+        } else {
+            let Some(ticket) = PageTicket::take() else {
+                return self.error(Status::ServiceUnavailable, b"");
+            };
+            match write_memfd(page) {
+                Ok(file) => Body::File {
+                    file,
+                    offset: 0,
+                    end: page_len as u64,
+                    page: Some(ticket),
+                },
+                Err(e) => return self.error(status_for_errno(e), b""),
+            }
         };
         self.start(Status::Ok);
         let ty: &[u8] = if json {
@@ -403,11 +419,6 @@ impl Cx<'_, '_, '_> {
         response::header(self.out, "Content-Type", ty);
         response::header_u64(self.out, "Content-Length", page_len as u64);
         self.out.str("Vary: Accept\r\n");
-        let body = Body::File {
-            file: memfd,
-            offset: 0,
-            end: page_len as u64,
-        };
         self.finish(Status::Ok, body, page_len as u64)
     }
 
@@ -491,6 +502,7 @@ impl Cx<'_, '_, '_> {
                 file,
                 offset: start,
                 end,
+                page: None,
             },
             end - start,
         )
@@ -508,6 +520,34 @@ impl Cx<'_, '_, '_> {
             response::header(self.out, "Content-Encoding", coding);
         }
         self.out.str("Vary: Accept-Encoding\r\n");
+    }
+}
+
+/// The most listing pages one worker holds at once, each in a memfd of up
+/// to `PAGE_BYTES`: 32 pages bound that memory to 64 MiB per worker even
+/// when clients ask for huge listings and never read them. Past it, 503.
+pub const MAX_PAGES_IN_FLIGHT: usize = 32;
+
+/// Listing pages this worker process holds (workers are processes, so a
+/// static counts per worker).
+static PAGES_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// The right to hold one generated page; returned on drop.
+#[derive(Debug)]
+pub struct PageTicket(());
+
+impl PageTicket {
+    /// A ticket, or None when `MAX_PAGES_IN_FLIGHT` are out.
+    fn take() -> Option<PageTicket> {
+        let held = PAGES_IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
+        let ticket = PageTicket(());
+        (held < MAX_PAGES_IN_FLIGHT).then_some(ticket)
+    }
+}
+
+impl Drop for PageTicket {
+    fn drop(&mut self) {
+        PAGES_IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -534,5 +574,24 @@ pub fn status_for_errno(e: Errno) -> Status {
         Errno::ENAMETOOLONG => Status::UriTooLong,
         Errno::EMFILE | Errno::ENFILE | Errno::ENOMEM | Errno::EAGAIN => Status::ServiceUnavailable,
         _ => Status::InternalServerError,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_tickets_are_bounded_and_returned() {
+        let held: Vec<PageTicket> = (0..MAX_PAGES_IN_FLIGHT)
+            .map(|_| PageTicket::take().unwrap())
+            .collect();
+        assert!(PageTicket::take().is_none());
+        assert!(PageTicket::take().is_none());
+        drop(held);
+        let again = PageTicket::take();
+        assert!(again.is_some());
+        drop(again);
+        assert_eq!(PAGES_IN_FLIGHT.load(Ordering::Relaxed), 0);
     }
 }

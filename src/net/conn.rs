@@ -229,7 +229,10 @@ impl Conn {
                     }
                 }
                 State::Sending => {
-                    if let Body::File { file, offset, end } = &mut self.body {
+                    if let Body::File {
+                        file, offset, end, ..
+                    } = &mut self.body
+                    {
                         if *offset < *end {
                             if budget == 0 {
                                 return Next::Wait(Epoll::OUT);
