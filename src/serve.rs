@@ -466,9 +466,23 @@ impl Cx<'_, '_, '_> {
             return self.finish(Status::NotModified, Body::None, 0);
         }
 
+        // RFC 9110 §13.1.5: a date validates If-Range only when our
+        // Last-Modified is strong, i.e. at least a second older than the
+        // Date we send (§8.8.2.2): a file changed within the same second
+        // could otherwise be resumed across two versions.
+        let strong_mtime = if stat.mtime < self.site.common.now - 1 {
+            stat.mtime
+        } else {
+            i64::MIN
+        };
         let wanted = match self.req.if_range {
             Some(ir)
-                if !conditional::if_range_matches(ir, etag, stat.mtime, date::parse_http_date) =>
+                if !conditional::if_range_matches(
+                    ir,
+                    etag,
+                    strong_mtime,
+                    date::parse_http_date,
+                ) =>
             {
                 None
             }

@@ -2,9 +2,10 @@
 //! (RFC 9110 §14.1-§14.4): deciding whether a GET is answered with the
 //! whole file (200), one byte range of it (206) or 416, and formatting the
 //! matching `Content-Range` value. Pure functions over the raw header bytes;
-//! the caller evaluates conditionals (see `http::conditional`) first, and
-//! looks at `Range` only for GET (§14.2: GET is the only method for which
-//! range handling is defined; HEAD and others ignore it).
+//! the caller evaluates conditionals (see `http::conditional`) first. The
+//! server honours `Range` on HEAD as on GET, so that HEAD answers exactly
+//! what GET would (§9.3.2), as nginx and Apache do, rather than ignoring it
+//! as §14.2 would have for methods other than GET.
 //!
 //! Choices this server makes, all allowed by RFC 9110:
 //! - Only the `bytes` unit is understood (case-insensitively, as a token);

@@ -111,6 +111,8 @@ pub fn status_for(error: ParseError) -> Status {
 pub struct Common<'a> {
     /// The current IMF-fixdate, refreshed once a second by the caller.
     pub date: &'a [u8],
+    /// The same instant in Unix seconds.
+    pub now: i64,
     /// Extra header lines from `--header`, each `Name: value`, no CRLF.
     pub extra: &'a [&'a [u8]],
 }
@@ -198,6 +200,7 @@ mod tests {
         let extra: [&[u8]; 1] = [b"X-A: b"];
         let common = Common {
             date: b"Sun, 06 Nov 1994 08:49:37 GMT",
+            now: 784_111_777,
             extra: &extra,
         };
         let len = error(

@@ -77,7 +77,11 @@ pub fn run(config: &Config) -> i32 {
     let site = Site {
         root: &root,
         options: config.options,
-        common: Common { date: b"", extra },
+        common: Common {
+            date: b"",
+            now: 0,
+            extra,
+        },
         closing: false,
     };
     let count = if config.workers == 0 {

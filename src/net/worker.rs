@@ -217,6 +217,7 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
         let site = Site {
             common: Common {
                 date: &date_mem,
+                now: wall,
                 ..setup.site.common
             },
             closing: stopping_at.is_some(),
