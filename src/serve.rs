@@ -248,13 +248,24 @@ impl Cx<'_, '_, '_> {
         let (file, stat) = match opened {
             Ok(found) => found,
             Err(Errno::ENOENT) if self.site.options.spa => return self.spa(),
+            // A directory that may be searched but not read (mode 711) can
+            // still have its index.html served, as nginx and Apache do.
+            Err(Errno::EACCES) => match self.open_with(&mut mem, rel_len, b"", Root::open_path) {
+                Ok((_, stat)) if stat.is_dir() && norm.trailing_slash => {
+                    return self.directory(scratch, &mut mem, rel_len, None);
+                }
+                Ok((_, stat)) if stat.is_dir() => {
+                    return self.redirect_to_slash(mem.get(..rel_len).unwrap_or_default());
+                }
+                _ => return self.error(Status::Forbidden, b""),
+            },
             Err(e) => return self.error(status_for_errno(e), b""),
         };
         if stat.is_dir() {
             if !norm.trailing_slash {
                 return self.redirect_to_slash(mem.get(..rel_len).unwrap_or_default());
             }
-            return self.directory(scratch, &mut mem, rel_len, file);
+            return self.directory(scratch, &mut mem, rel_len, Some(file));
         }
         if norm.trailing_slash || !stat.is_file() {
             // `/file.txt/` names no directory; FIFOs, sockets and devices
@@ -272,6 +283,17 @@ impl Cx<'_, '_, '_> {
     /// Opens `mem[..len]` + `suffix` beneath the root (`.` for the root)
     /// and stats it.
     fn open(&self, mem: &mut [u8], len: usize, suffix: &[u8]) -> Result<(OwnedFd, Stat), Errno> {
+        self.open_with(mem, len, suffix, Root::open_file)
+    }
+
+    /// `open` with another way of opening (`Root::open_path`).
+    fn open_with(
+        &self,
+        mem: &mut [u8],
+        len: usize,
+        suffix: &[u8],
+        how: fn(&Root, CStr) -> Result<OwnedFd, Errno>,
+    ) -> Result<(OwnedFd, Stat), Errno> {
         let mut tail = Buf::new(mem.get_mut(len..).unwrap_or_default());
         tail.push(suffix).byte(0);
         if tail.overflowed() {
@@ -280,10 +302,7 @@ impl Cx<'_, '_, '_> {
         let end = len + tail.len();
         let path = mem.get(..end).unwrap_or_default();
         let path = if path == b"\0" { b".\0" } else { path };
-        let file = self
-            .site
-            .root
-            .open_file(CStr::new(path).ok_or(Errno::EINVAL)?)?;
+        let file = how(self.site.root, CStr::new(path).ok_or(Errno::EINVAL)?)?;
         let stat = sys::fstat(file.as_fd())?;
         Ok((file, stat))
     }
@@ -315,13 +334,14 @@ impl Cx<'_, '_, '_> {
     }
 
     /// A directory named with its trailing slash: its index.html (or
-    /// index.htm), else a listing.
+    /// index.htm), else a listing. `readable` is the directory open for
+    /// reading, None when it may only be searched (then no listing).
     fn directory(
         &mut self,
         scratch: &mut Scratch,
         mem: &mut [u8],
         len: usize,
-        dir: OwnedFd,
+        readable: Option<OwnedFd>,
     ) -> Reply {
         let sep: &[u8] = if len == 0 { b"" } else { b"/" };
         for index in [&b"index.html"[..], b"index.htm"] {
@@ -335,10 +355,12 @@ impl Cx<'_, '_, '_> {
                 }
             }
         }
-        if !self.site.options.listing {
-            return self.error(Status::Forbidden, b"");
+        match readable {
+            Some(dir) if self.site.options.listing => {
+                self.listing(scratch, mem.get(..len).unwrap_or_default(), dir)
+            }
+            _ => self.error(Status::Forbidden, b""),
         }
-        self.listing(scratch, mem.get(..len).unwrap_or_default(), dir)
     }
 
     /// Reads, sorts and renders a listing into a memfd, sent like a file.

@@ -1357,13 +1357,22 @@ fn if_range_date_of_a_file_changed_this_second_sends_everything() {
     let dir = TempDir::new("if-range-fresh");
     dir.write("fresh.txt", "0123456789");
     let server = Server::start(dir.path(), &[]);
-    let lm = server.get("/fresh.txt", &[]).header("Last-Modified").unwrap().to_string();
-    let r = server.get("/fresh.txt", &["Range: bytes=0-3", &format!("If-Range: {lm}")]);
+    let lm = server
+        .get("/fresh.txt", &[])
+        .header("Last-Modified")
+        .unwrap()
+        .to_string();
+    let r = server.get(
+        "/fresh.txt",
+        &["Range: bytes=0-3", &format!("If-Range: {lm}")],
+    );
     let date = r.header("Date").unwrap().to_string();
     if date == lm {
         // Same second as the write: the date is weak, so the full file.
         assert_eq!((r.status, r.body.as_slice()), (200, &b"0123456789"[..]));
     } else {
-        println!("note: the clock moved on between write and request ({lm} / {date}); nothing to check");
+        println!(
+            "note: the clock moved on between write and request ({lm} / {date}); nothing to check"
+        );
     }
 }

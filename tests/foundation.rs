@@ -947,7 +947,11 @@ fn unreadable_file_is_403() {
         );
         return;
     };
-    for target in ["/secret.txt", "/locked/", "/locked/inner.txt", "/locked"] {
+    // `/locked` is still known to be a directory (its parent can be
+    // searched), so it is redirected like any directory, as nginx does.
+    let r = server.get("/locked", &[]);
+    assert_eq!((r.status, r.header("Location")), (301, Some("/locked/")));
+    for target in ["/secret.txt", "/locked/", "/locked/inner.txt"] {
         let raw = exchange(&server, &request("GET", target, &[]));
         let text = String::from_utf8_lossy(&raw);
         assert!(
@@ -1665,4 +1669,34 @@ fn directory_redirect_stays_on_site() {
         assert_eq!(r.status, 301, "{path}");
         assert_eq!(r.header("Location"), Some(want), "{path}");
     }
+}
+
+/// A directory that may be searched but not read (mode 711, common for
+/// home directories) still has its index.html served, as nginx and Apache
+/// do; only its listing is refused.
+#[test]
+fn search_only_directory_serves_its_index() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("search-only");
+    dir.write("pub/index.html", "<p>public</p>");
+    dir.write("pub/file.txt", "file");
+    dir.write("bare/file.txt", "bare");
+    for sub in ["pub", "bare"] {
+        std::fs::set_permissions(dir.path().join(sub), std::fs::Permissions::from_mode(0o711))
+            .unwrap();
+    }
+    let server = if !running_as_root() {
+        Server::start(dir.path(), &[])
+    } else if have("setpriv") {
+        start_as_nobody(dir.path())
+    } else {
+        println!("note: running as root without setpriv: directory permissions cannot be checked");
+        return;
+    };
+    let r = server.get("/pub/", &[]);
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"<p>public</p>"[..]));
+    assert_eq!(server.get("/pub/file.txt", &[]).body, b"file");
+    assert_eq!(server.get("/pub", &[]).status, 301);
+    assert_eq!(server.get("/bare/", &[]).status, 403);
+    assert_eq!(server.get("/bare/file.txt", &[]).body, b"bare");
 }
