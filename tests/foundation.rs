@@ -1700,3 +1700,75 @@ fn search_only_directory_serves_its_index() {
     assert_eq!(server.get("/bare/", &[]).status, 403);
     assert_eq!(server.get("/bare/file.txt", &[]).body, b"bare");
 }
+
+/// Where openat2 is unavailable (here: a seccomp filter makes it fail with
+/// ENOSYS, as gVisor does), the server says so once at start-up, still
+/// serves ordinary paths, and follows no symlink at all.
+#[test]
+fn without_openat2_no_symlink_is_followed() {
+    use std::os::unix::process::CommandExt;
+    let dir = TempDir::new("no-openat2");
+    dir.write("outside.txt", "OUTSIDE-BYTES");
+    dir.write("www/sub/f.txt", "inside");
+    std::os::unix::fs::symlink("../outside.txt", dir.path().join("www/out")).unwrap();
+    std::os::unix::fs::symlink("sub/f.txt", dir.path().join("www/in")).unwrap();
+    let mut command = Command::new(BIN);
+    command
+        .args(["0", "-b", "127.0.0.1", "-d"])
+        .arg(dir.path().join("www"));
+    // SAFETY: between fork and exec the child only makes two prctl calls
+    // on data owned by the closure.
+    unsafe {
+        command.pre_exec(|| {
+            // Load the syscall number; openat2 -> ENOSYS; anything else runs.
+            let filter = [
+                libc::sock_filter {
+                    code: (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16,
+                    jt: 0,
+                    jf: 0,
+                    k: 0,
+                },
+                libc::sock_filter {
+                    code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+                    jt: 0,
+                    jf: 1,
+                    k: libc::SYS_openat2 as u32,
+                },
+                libc::sock_filter {
+                    code: (libc::BPF_RET | libc::BPF_K) as u16,
+                    jt: 0,
+                    jf: 0,
+                    k: libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
+                },
+                libc::sock_filter {
+                    code: (libc::BPF_RET | libc::BPF_K) as u16,
+                    jt: 0,
+                    jf: 0,
+                    k: libc::SECCOMP_RET_ALLOW,
+                },
+            ];
+            let program = libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_ptr() as *mut _,
+            };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::prctl(
+                    libc::PR_SET_SECCOMP,
+                    libc::SECCOMP_MODE_FILTER,
+                    &program as *const _,
+                ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let server = Server::spawn(command, "127.0.0.1");
+    let log = server.wait_log("openat2 is unavailable");
+    assert_eq!(log.matches("openat2 is unavailable").count(), 1, "{log}");
+    assert_eq!(server.get("/sub/f.txt", &[]).body, b"inside");
+    let out = server.get("/out", &[]);
+    assert_eq!(out.status, 403);
+    assert!(!out.text().contains("OUTSIDE-BYTES"));
+    assert_eq!(server.get("/in", &[]).status, 403);
+}

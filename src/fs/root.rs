@@ -3,9 +3,12 @@
 //! `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)` (openat2(2), Linux
 //! 5.6+): the kernel refuses any path, `..` or symlink that would resolve
 //! outside the root, so even a symlink planted inside the tree cannot lead
-//! out of it. Where openat2 is missing (`ENOSYS`) or filtered by seccomp
-//! (`EPERM`), the server falls back to plain `openat` and relies on the
-//! lexical normalization of `fs::path` alone, and says so at start-up.
+//! out of it. Where openat2 is missing (`ENOSYS`, as under gVisor) or
+//! filtered by seccomp (`EPERM`, older container profiles), the server
+//! falls back to walking the path one component at a time with
+//! `openat(O_NOFOLLOW)`: no symlink is followed at all, so none can lead
+//! out (links inside the tree then give 403 or 404 too); it says so at
+//! start-up.
 
 use crate::rt::sys::{self, BorrowedFd, CStr, Errno, Open, OwnedFd, Resolve};
 
@@ -60,11 +63,42 @@ impl Root {
 
     fn open_with(&self, rel: CStr, flags: Open) -> Result<OwnedFd, Errno> {
         if self.confined {
-            sys::openat2(self.dir.as_fd(), rel, flags, CONFINED)
-        } else {
-            sys::openat(self.dir.as_fd(), rel, flags)
+            return sys::openat2(self.dir.as_fd(), rel, flags, CONFINED);
         }
+        // `rel` is normalized: no `.` or `..` segments, no empty ones
+        // (the root itself is `.`). Every step refuses a symlink.
+        let path = rel.bytes();
+        let split = path.iter().rposition(|&b| b == b'/');
+        let (parents, last) = match split.and_then(|at| path.split_at_checked(at)) {
+            Some((parents, last)) => (parents, last.get(1..).unwrap_or_default()),
+            None => (&b""[..], path),
+        };
+        let mut parent: Option<OwnedFd> = None;
+        let step = Open::PATH
+            .with(Open::DIRECTORY)
+            .with(Open::NOFOLLOW)
+            .with(Open::CLOEXEC);
+        for segment in parents.split(|&b| b == b'/').filter(|s| !s.is_empty()) {
+            let at = parent.as_ref().map_or(self.dir.as_fd(), OwnedFd::as_fd);
+            parent = Some(openat_segment(at, segment, step)?);
+        }
+        let at = parent.as_ref().map_or(self.dir.as_fd(), OwnedFd::as_fd);
+        openat_segment(at, last, flags.with(Open::NOFOLLOW))
     }
+}
+
+/// openat(2) of one path segment, NUL-terminated in a stack buffer.
+fn openat_segment(at: BorrowedFd, segment: &[u8], flags: Open) -> Result<OwnedFd, Errno> {
+    // NAME_MAX (255) bytes and the NUL.
+    let mut name = [0u8; 256];
+    let Some(slot) = name.get_mut(..segment.len()) else {
+        return Err(Errno::ENAMETOOLONG);
+    };
+    for (dst, &src) in slot.iter_mut().zip(segment) {
+        *dst = src;
+    }
+    let name = name.get(..segment.len() + 1).unwrap_or_default();
+    sys::openat(at, CStr::new(name).ok_or(Errno::EINVAL)?, flags)
 }
 
 /// The root's own name relative to itself.
@@ -72,3 +106,58 @@ pub const DOT: CStr<'static> = match CStr::new(b".\0") {
     Some(c) => c,
     None => panic!(),
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::ffi::OsStrExt;
+
+    fn cstr(s: &str) -> Vec<u8> {
+        let mut v = s.as_bytes().to_vec();
+        v.push(0);
+        v
+    }
+
+    /// The fallback walk (no openat2) follows no symlink, inside or out,
+    /// and still opens ordinary nested paths.
+    #[test]
+    fn fallback_walk_follows_no_symlink() {
+        let dir = std::env::temp_dir().join(format!("httpd-root-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("www/a/b")).unwrap();
+        std::fs::write(dir.join("www/a/b/f.txt"), b"inside").unwrap();
+        std::fs::write(dir.join("outside.txt"), b"outside").unwrap();
+        std::os::unix::fs::symlink("../outside.txt", dir.join("www/out")).unwrap();
+        std::os::unix::fs::symlink(&dir, dir.join("www/up")).unwrap();
+        std::os::unix::fs::symlink("a/b/f.txt", dir.join("www/in")).unwrap();
+        let mut path = dir.join("www").as_os_str().as_bytes().to_vec();
+        path.push(0);
+        let confined = Root::open(CStr::new(&path).unwrap()).unwrap();
+        assert!(
+            confined.confined(),
+            "openat2 is expected on the test machine"
+        );
+        let fallback = Root {
+            dir: sys::openat(BorrowedFd::CWD, CStr::new(&path).unwrap(), Open::DIRECTORY).unwrap(),
+            confined: false,
+        };
+        for root in [&confined, &fallback] {
+            let ok = cstr("a/b/f.txt");
+            let fd = root.open_file(CStr::new(&ok).unwrap()).unwrap();
+            assert_eq!(sys::fstat(fd.as_fd()).unwrap().len(), 6);
+            assert!(root.open_file(DOT).is_ok());
+            for escape in ["out", "up/outside.txt", "up/www/a/b/f.txt"] {
+                let p = cstr(escape);
+                assert!(
+                    root.open_file(CStr::new(&p).unwrap()).is_err(),
+                    "{escape} opened"
+                );
+            }
+        }
+        // Inside links work when confined by the kernel, not in the fallback.
+        let inside = cstr("in");
+        assert!(confined.open_file(CStr::new(&inside).unwrap()).is_ok());
+        assert!(fallback.open_file(CStr::new(&inside).unwrap()).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

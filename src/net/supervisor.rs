@@ -43,7 +43,7 @@ pub fn run(config: &Config) -> i32 {
     };
     let root = root.unwrap_or_else(|e| die_about(b"cannot serve '", config.directory, b"'", e));
     if !root.confined() {
-        out::stderr(b"httpd: openat2 is unavailable; paths are confined by lexical checks only, symlinks may lead outside the root\n");
+        out::stderr(b"httpd: openat2 is unavailable: opening paths one component at a time, following no symlink\n");
     }
     let (listener, local) = match listen::listen(config.bind, config.port) {
         Ok(ok) => ok,

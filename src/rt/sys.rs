@@ -96,6 +96,14 @@ impl<'a> CStr<'a> {
         None
     }
 
+    /// The bytes before the NUL.
+    pub fn bytes(&self) -> &'a [u8] {
+        match self.0.split_last() {
+            Some((_, rest)) => rest,
+            None => self.0,
+        }
+    }
+
     fn ptr(&self) -> usize {
         self.0.as_ptr() as usize
     }
