@@ -16,3 +16,5 @@ pub mod log;
 pub mod net;
 pub mod rt;
 pub mod serve;
+#[cfg(test)]
+mod testing;

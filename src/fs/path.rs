@@ -188,6 +188,7 @@ fn hex_value(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::{MAX_PATH_BYTES, Normalized, PathError, normalize};
+    use crate::testing::XorShift;
     use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
     use std::path::{Component, Path};
@@ -464,20 +465,6 @@ mod tests {
         // Never truncated silently: a long segment popped later still counts.
         raw.extend_from_slice(b"/..");
         assert_eq!(run(&raw), Err(PathError::TooLong));
-    }
-
-    /// Tiny xorshift64 generator: deterministic, no crate needed.
-    struct XorShift(u64);
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
     }
 
     /// Checks every invariant a successful result promises.

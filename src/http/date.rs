@@ -439,6 +439,7 @@ fn to_unix(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::XorShift;
     use std::time::{Duration, UNIX_EPOCH};
 
     /// One of the module's formatters.
@@ -475,27 +476,13 @@ mod tests {
         format!("{day} {month} {d:2} {h:02}:{mi:02}:{s:02} {y:04}")
     }
 
-    /// A small deterministic PRNG (xorshift64*), so failures reproduce.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
-
     /// Many instants across the whole supported range: a regular sweep plus
     /// pseudo-random ones plus every edge we care about.
     fn instants() -> Vec<i64> {
         let mut v: Vec<i64> = (MIN_UNIX_SECS..=MAX_UNIX_SECS).step_by(9_999_991).collect();
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
         let span = (MAX_UNIX_SECS - MIN_UNIX_SECS + 1) as u64;
-        v.extend((0..20_000).map(|_| MIN_UNIX_SECS + rng.below(span) as i64));
+        v.extend((0..20_000).map(|_| MIN_UNIX_SECS + rng.below_u64(span) as i64));
         v.extend([
             MIN_UNIX_SECS,
             MAX_UNIX_SECS,
@@ -925,7 +912,7 @@ mod tests {
 
     #[test]
     fn fuzz_mutations_of_valid_dates() {
-        let mut rng = Rng(0x0123_4567_89ab_cdef);
+        let mut rng = XorShift(0x0123_4567_89ab_cdef);
         let interesting = b" \t\r\n,:-0123456789GMTSunMonTueWedThuFriSatJanFebNovDec\xff\0";
         let seeds: Vec<Vec<u8>> = instants()
             .into_iter()
@@ -939,14 +926,14 @@ mod tests {
         let mut accepted = 0;
         for i in 0..300_000 {
             let mut s = seeds[i % seeds.len()].clone();
-            for _ in 0..=rng.below(3) {
-                let at = rng.below(s.len() as u64 + 1) as usize;
-                let byte = if rng.below(2) == 0 {
-                    interesting[rng.below(interesting.len() as u64) as usize]
+            for _ in 0..=rng.below_u64(3) {
+                let at = rng.below_u64(s.len() as u64 + 1) as usize;
+                let byte = if rng.below_u64(2) == 0 {
+                    interesting[rng.below_u64(interesting.len() as u64) as usize]
                 } else {
                     rng.next() as u8
                 };
-                match rng.below(5) {
+                match rng.below_u64(5) {
                     0 if at < s.len() => s[at] = byte,
                     1 => s.insert(at, byte),
                     2 if at < s.len() => {
@@ -967,16 +954,16 @@ mod tests {
 
     #[test]
     fn fuzz_random_bytes() {
-        let mut rng = Rng(0xdead_beef_cafe_f00d);
+        let mut rng = XorShift(0xdead_beef_cafe_f00d);
         let alphabet = b" \t,:-0123456789GMTSundayNovJan\r\n\x80";
         for _ in 0..200_000 {
-            let len = rng.below(36) as usize;
+            let len = rng.below_u64(36) as usize;
             let s: Vec<u8> = (0..len)
                 .map(|_| {
-                    if rng.below(4) == 0 {
+                    if rng.below_u64(4) == 0 {
                         rng.next() as u8
                     } else {
-                        alphabet[rng.below(alphabet.len() as u64) as usize]
+                        alphabet[rng.below_u64(alphabet.len() as u64) as usize]
                     }
                 })
                 .collect();

@@ -135,6 +135,7 @@ fn parse_qvalue(bytes: &[u8]) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::{accepts, preference};
+    use crate::testing::XorShift;
 
     /// (header, [br, zstd, gzip, deflate, identity] preferences)
     #[test]
@@ -234,19 +235,6 @@ mod tests {
         assert_eq!(preference(Some(b"x-compress"), b"compress"), 1000);
     }
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-            from[(self.next() % from.len() as u64) as usize]
-        }
-    }
-
     /// An independent model of the module's rules, written with `std`
     /// string methods and float parsing rather than byte loops.
     fn model(header: &str, coding: &str) -> u16 {
@@ -320,7 +308,7 @@ mod tests {
             ";q=.5",
         ];
         let seps = [",", ", ", " ,\t", ",,"];
-        let mut rng = Rng(0xdead_beef_cafe_f00d);
+        let mut rng = XorShift(0xdead_beef_cafe_f00d);
         let mut nonzero = 0;
         let mut partial = 0;
         for _ in 0..100_000 {
@@ -345,7 +333,7 @@ mod tests {
 
     #[test]
     fn random_bytes_never_panic() {
-        let mut rng = Rng(0x1357_9bdf_2468_ace0);
+        let mut rng = XorShift(0x1357_9bdf_2468_ace0);
         let alphabet = b"gzip;q=0.1, \t*x-Q\xff";
         let mut buf = [0u8; 48];
         for round in 0..100_000 {

@@ -210,6 +210,7 @@ fn parse_u64(digits: &[u8]) -> Option<u64> {
 mod tests {
     use super::{Range, content_range, content_range_unsatisfied, parse_range};
     use crate::buf::Buf;
+    use crate::testing::XorShift;
 
     use Range::{Full, Partial, Unsatisfiable};
 
@@ -356,20 +357,6 @@ mod tests {
         );
     }
 
-    /// A deterministic xorshift generator, so failures reproduce.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
-
     /// An independent model of the documented rules, written with `std`
     /// string methods instead of byte loops, to cross-check the parser.
     fn model(header: &str, size: u64) -> Range {
@@ -452,21 +439,21 @@ mod tests {
             "18446744073709551616",
         ];
         let sizes = [0, 1, 2, 10, 100, 101, u64::MAX];
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
         let mut decided = [0usize; 3];
         for _ in 0..200_000 {
             let mut h = String::new();
-            if rng.below(8) != 0 {
-                h.push_str(if rng.below(4) == 0 {
+            if rng.below_u64(8) != 0 {
+                h.push_str(if rng.below_u64(4) == 0 {
                     " bytes="
                 } else {
                     "bytes="
                 });
             }
-            for _ in 0..rng.below(8) {
-                h.push_str(pieces[rng.below(pieces.len() as u64) as usize]);
+            for _ in 0..rng.below_u64(8) {
+                h.push_str(pieces[rng.below_u64(pieces.len() as u64) as usize]);
             }
-            let size = sizes[rng.below(sizes.len() as u64) as usize];
+            let size = sizes[rng.below_u64(sizes.len() as u64) as usize];
             let got = parse_range(Some(h.as_bytes()), size);
             assert_eq!(got, model(&h, size), "{h:?} size {size}");
             if let Partial { start, end } = got {
@@ -484,18 +471,18 @@ mod tests {
 
     #[test]
     fn random_bytes_never_panic() {
-        let mut rng = Rng(0x0123_4567_89ab_cdef);
+        let mut rng = XorShift(0x0123_4567_89ab_cdef);
         let mut buf = [0u8; 64];
         for _ in 0..100_000 {
-            let len = rng.below(buf.len() as u64) as usize;
+            let len = rng.below_u64(buf.len() as u64) as usize;
             for b in buf.iter_mut().take(len) {
                 *b = rng.next() as u8;
             }
             // Bias some inputs towards the interesting prefix.
-            if len >= 6 && rng.below(2) == 0 {
+            if len >= 6 && rng.below_u64(2) == 0 {
                 buf[..6].copy_from_slice(b"bytes=");
             }
-            let size = rng.next() >> rng.below(64);
+            let size = rng.next() >> rng.below_u64(64);
             if let Partial { start, end } = parse_range(Some(&buf[..len]), size) {
                 assert!(start <= end && end < size);
             }

@@ -269,21 +269,8 @@ fn digit_value(b: u8, radix: u32) -> Option<u32> {
 mod tests {
     use super::{format_ipv4, format_ipv6, ipv4_mapped, parse_ipv4, parse_ipv6};
     use crate::buf::Buf;
+    use crate::testing::XorShift;
     use std::net::{Ipv4Addr, Ipv6Addr};
-
-    /// Tiny xorshift64 generator: deterministic, no crate needed.
-    struct XorShift(u64);
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
 
     fn v4_text(ip: [u8; 4]) -> String {
         let mut mem = [0u8; 64];
