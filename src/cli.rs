@@ -80,6 +80,7 @@ pub struct Config<'a> {
 
 /// What the command line asks for.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // made once, at start
 pub enum Command<'a> {
     Serve(Config<'a>),
     Help,

@@ -92,7 +92,7 @@ pub fn line(
         .get(..MAX_LOGGED_LINE_BYTES)
         .unwrap_or(request_line);
     for &b in shown {
-        if b < 0x20 || b >= 0x7f || b == b'"' || b == b'\\' {
+        if !(0x20..0x7f).contains(&b) || b == b'"' || b == b'\\' {
             buf.str("\\x")
                 .byte(HEX[usize::from(b >> 4)])
                 .byte(HEX[usize::from(b & 0xf)]);

@@ -348,11 +348,11 @@ impl Cx<'_, '_, '_> {
             let mut suffix_mem = [0u8; 16];
             let mut suffix = Buf::new(&mut suffix_mem);
             suffix.push(sep).push(index);
-            if let Ok((file, stat)) = self.open(mem, len, suffix.as_bytes()) {
-                if stat.is_file() {
-                    let index_len = len + suffix.len();
-                    return self.file(mem, index_len, file, stat);
-                }
+            if let Ok((file, stat)) = self.open(mem, len, suffix.as_bytes())
+                && stat.is_file()
+            {
+                let index_len = len + suffix.len();
+                return self.file(mem, index_len, file, stat);
             }
         }
         match readable {
@@ -455,12 +455,11 @@ impl Cx<'_, '_, '_> {
         let mut best = 0;
         for (suffix, name) in ENCODINGS {
             let q = encoding::preference(self.req.accept_encoding, name);
-            if q > best {
-                if let Ok((f, st)) = self.open(mem, len, suffix) {
-                    if st.is_file() {
-                        (best, file, stat, coding) = (q, f, st, Some(name));
-                    }
-                }
+            if q > best
+                && let Ok((f, st)) = self.open(mem, len, suffix)
+                && st.is_file()
+            {
+                (best, file, stat, coding) = (q, f, st, Some(name));
             }
         }
         let size = stat.len();

@@ -75,10 +75,10 @@ fn sift_down(v: &mut [Entry], mut root: usize, end: usize) {
 /// Swaps `v[a]` and `v[b]` for `a < b`; out-of-range indices do nothing
 /// (`slice::swap` would carry a panic path into the binary).
 fn swap(v: &mut [Entry], a: usize, b: usize) {
-    if let Some((low, high)) = v.split_at_mut_checked(b) {
-        if let (Some(x), Some(y)) = (low.get_mut(a), high.first_mut()) {
-            core::mem::swap(x, y);
-        }
+    if let Some((low, high)) = v.split_at_mut_checked(b)
+        && let (Some(x), Some(y)) = (low.get_mut(a), high.first_mut())
+    {
+        core::mem::swap(x, y);
     }
 }
 

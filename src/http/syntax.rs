@@ -32,11 +32,9 @@ pub fn trim_ows(s: &[u8]) -> &[u8] {
 }
 
 /// ASCII case-insensitive equality (field names, tokens, RFC 9110 §5.1).
+#[allow(clippy::manual_ignore_case_cmp)] // core's version splits, and panics
 pub fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| x.to_ascii_lowercase() == y.to_ascii_lowercase())
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
 }
 
 /// Whether `s` starts with `prefix`, ignoring ASCII case.

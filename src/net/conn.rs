@@ -232,27 +232,26 @@ impl Conn {
                     if let Body::File {
                         file, offset, end, ..
                     } = &mut self.body
+                        && *offset < *end
                     {
-                        if *offset < *end {
-                            if budget == 0 {
-                                return Next::Wait(Epoll::OUT);
-                            }
-                            let count = (*end - *offset).min(budget) as usize;
-                            match sys::sendfile(fd, file.as_fd(), offset, count) {
-                                // The file shrank under us: the announced
-                                // length cannot be honoured; end the
-                                // connection so the client sees the cut.
-                                Ok(0) => return Next::Close,
-                                Ok(n) => {
-                                    budget = budget.saturating_sub(n as u64);
-                                    self.deadline = cx.now + cx.timeout_secs;
-                                }
-                                Err(Errno::EAGAIN) => return Next::Wait(Epoll::OUT),
-                                Err(Errno::EINTR) => {}
-                                Err(_) => return Next::Close,
-                            }
-                            continue;
+                        if budget == 0 {
+                            return Next::Wait(Epoll::OUT);
                         }
+                        let count = (*end - *offset).min(budget) as usize;
+                        match sys::sendfile(fd, file.as_fd(), offset, count) {
+                            // The file shrank under us: the announced
+                            // length cannot be honoured; end the
+                            // connection so the client sees the cut.
+                            Ok(0) => return Next::Close,
+                            Ok(n) => {
+                                budget = budget.saturating_sub(n as u64);
+                                self.deadline = cx.now + cx.timeout_secs;
+                            }
+                            Err(Errno::EAGAIN) => return Next::Wait(Epoll::OUT),
+                            Err(Errno::EINTR) => {}
+                            Err(_) => return Next::Close,
+                        }
+                        continue;
                     }
                     self.body = Body::None;
                     if !self.keep_alive && !self.linger {

@@ -42,7 +42,10 @@ unsafe extern "C" fn start_rust(sp: *const usize) -> ! {
     // SAFETY: argv[0..argc] follows argc; the array is static for the
     // life of the process.
     let argv = unsafe { sp.add(1) } as *const *const u8;
-    debug_assert!(sp as usize % 16 == 0, "the kernel aligns the initial stack");
+    debug_assert!(
+        (sp as usize).is_multiple_of(16),
+        "the kernel aligns the initial stack"
+    );
     // SAFETY: argv[argc] is the terminating null (execve(2)).
     debug_assert!(unsafe { *argv.add(argc) }.is_null());
     let mut args: [&'static [u8]; MAX_ARGS] = [b""; MAX_ARGS];

@@ -226,6 +226,7 @@ impl Stat {
         self.mode & S_IFMT == S_IFLNK
     }
     /// The size in bytes (never negative for the types the server serves).
+    #[allow(clippy::len_without_is_empty)] // a stat, not a collection
     pub fn len(&self) -> u64 {
         self.size.max(0) as u64
     }
@@ -886,7 +887,7 @@ pub fn mmap_array<T>(n: usize, mut init: impl FnMut(usize) -> T) -> Result<&'sta
     let bytes = n.checked_mul(size_of::<T>()).ok_or(Errno::ENOMEM)?;
     let mem = mmap_anonymous(bytes.max(1))?;
     let base = mem.as_mut_ptr() as *mut T;
-    if base as usize % core::mem::align_of::<T>() != 0 {
+    if !(base as usize).is_multiple_of(core::mem::align_of::<T>()) {
         return Err(Errno::EINVAL); // mmap returns pages: never happens
     }
     for i in 0..n {
