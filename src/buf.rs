@@ -87,6 +87,20 @@ impl<'a> Buf<'a> {
         self.push(digits.get(start..).unwrap_or_default())
     }
 
+    /// The unwritten rest of the buffer, to be filled by a read and then
+    /// claimed with `commit` (empty once overflowed).
+    pub fn spare(&mut self) -> &mut [u8] {
+        match self.bytes.get_mut(self.len..) {
+            Some(spare) if !self.overflowed => spare,
+            _ => &mut [],
+        }
+    }
+
+    /// Claims `n` bytes written into `spare()`.
+    pub fn commit(&mut self, n: usize) {
+        self.len = (self.len + n).min(self.bytes.len());
+    }
+
     /// The bytes written so far.
     pub fn as_bytes(&self) -> &[u8] {
         self.bytes.get(..self.len).unwrap_or_default()

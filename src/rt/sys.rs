@@ -292,6 +292,20 @@ pub fn read(fd: BorrowedFd, buf: &mut [u8]) -> Result<usize> {
     }
 }
 
+/// pread64(2): reads at `offset` without moving the file position.
+pub fn pread(fd: BorrowedFd, buf: &mut [u8], offset: u64) -> Result<usize> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+    unsafe {
+        syscall4(
+            Sysno::pread64,
+            fd.0 as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+            offset as usize,
+        )
+    }
+}
+
 /// write(2).
 pub fn write(fd: BorrowedFd, buf: &[u8]) -> Result<usize> {
     // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`.
