@@ -11,7 +11,7 @@ mod entry;
 
 use httpd::buf::Buf;
 use httpd::cli::{self, Command, USAGE};
-use httpd::rt::out;
+use httpd::rt::out::{self, MAX_LINE_BYTES};
 use httpd::rt::sys::{self, BorrowedFd};
 
 /// Runs httpd with `args` (`args[0]` is the program name); `too_many`
@@ -39,7 +39,7 @@ fn main(args: &[&[u8]], too_many: bool) -> i32 {
             0
         }
         Err(e) => {
-            let mut mem = [0u8; 512];
+            let mut mem = [0u8; MAX_LINE_BYTES];
             let mut line = Buf::new(&mut mem);
             line.str("httpd: ").str(e.message);
             if !e.arg.is_empty() {
@@ -58,7 +58,7 @@ fn main(args: &[&[u8]], too_many: bool) -> i32 {
 /// A panic is a bug: say where, and exit without unwinding.
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    let mut mem = [0u8; 256];
+    let mut mem = [0u8; MAX_LINE_BYTES];
     let mut line = Buf::new(&mut mem);
     line.str("httpd: internal error");
     if let Some(at) = info.location() {

@@ -82,6 +82,16 @@ const CORS_HEADERS: &[u8] = b"Access-Control-Allow-Origin: *\r\n";
 /// What a preflight (OPTIONS) answer carries under `--cors`.
 const PREFLIGHT_HEADERS: &[u8] = b"Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n\
 Access-Control-Allow-Headers: *\r\nAccess-Control-Max-Age: 86400\r\n";
+/// Room for an error response's own header lines (`Allow`, a
+/// `Content-Range`) plus the CORS header.
+const EXTRA_HEADERS_BYTES: usize = 256;
+
+/// Room for `Content-Range: bytes */<u64>` and its line end.
+const CONTENT_RANGE_BYTES: usize = 64;
+
+/// Room for `/index.html`.
+const INDEX_SUFFIX_BYTES: usize = 16;
+
 /// The methods this server implements (RFC 9110 §10.2.1).
 const ALLOW: &[u8] = b"Allow: GET, HEAD, OPTIONS\r\n";
 
@@ -151,7 +161,7 @@ fn error(
     head: bool,
 ) -> Reply {
     out.truncate(0);
-    let mut mem = [0u8; 512];
+    let mut mem = [0u8; EXTRA_HEADERS_BYTES];
     let mut headers = Buf::new(&mut mem);
     headers.push(extra);
     if site.options.cors {
@@ -345,7 +355,7 @@ impl Cx<'_, '_, '_> {
     ) -> Reply {
         let sep: &[u8] = if len == 0 { b"" } else { b"/" };
         for index in [&b"index.html"[..], b"index.htm"] {
-            let mut suffix_mem = [0u8; 16];
+            let mut suffix_mem = [0u8; INDEX_SUFFIX_BYTES];
             let mut suffix = Buf::new(&mut suffix_mem);
             suffix.push(sep).push(index);
             if let Ok((file, stat)) = self.open(mem, len, suffix.as_bytes())
@@ -365,6 +375,14 @@ impl Cx<'_, '_, '_> {
 
     /// Reads, sorts and renders a listing into a memfd, sent like a file.
     fn listing(&mut self, scratch: &mut Scratch, rel: &[u8], dir: OwnedFd) -> Reply {
+        // Past the cap, refuse before reading and rendering anything.
+        let ticket = match self.head_only {
+            true => None,
+            false => match PageTicket::take() {
+                Some(ticket) => Some(ticket),
+                None => return self.error(Status::ServiceUnavailable, b""),
+            },
+        };
         let json = self
             .req
             .accept
@@ -416,13 +434,9 @@ impl Cx<'_, '_, '_> {
         };
         // HEAD needs the length only; GET keeps the page until it is sent.
         let page = scratch.page.get(..page_len).unwrap_or_default();
-        let body = if self.head_only {
-            Body::None
-        } else {
-            let Some(ticket) = PageTicket::take() else {
-                return self.error(Status::ServiceUnavailable, b"");
-            };
-            match write_memfd(page) {
+        let body = match ticket {
+            None => Body::None,
+            Some(ticket) => match write_memfd(page) {
                 Ok(file) => Body::File {
                     file,
                     offset: 0,
@@ -430,7 +444,7 @@ impl Cx<'_, '_, '_> {
                     page: Some(ticket),
                 },
                 Err(e) => return self.error(status_for_errno(e), b""),
-            }
+            },
         };
         self.start(Status::Ok);
         let ty: &[u8] = if json {
@@ -463,7 +477,7 @@ impl Cx<'_, '_, '_> {
             }
         }
         let size = stat.len();
-        let mut etag_mem = [0u8; 64];
+        let mut etag_mem = [0u8; conditional::ETAG_MAX_BYTES];
         let mut etag = Buf::new(&mut etag_mem);
         conditional::etag(
             &mut etag,
@@ -488,9 +502,11 @@ impl Cx<'_, '_, '_> {
         }
 
         // RFC 9110 §13.1.5: a date validates If-Range only when our
-        // Last-Modified is strong, i.e. at least a second older than the
-        // Date we send (§8.8.2.2): a file changed within the same second
-        // could otherwise be resumed across two versions.
+        // Last-Modified is strong, i.e. the file last changed at least a
+        // second before the Date we send (§8.8.2.2). Both clocks tick in
+        // whole seconds, so only an mtime two ticks back is sure to be: a
+        // file changed within the last second could otherwise be resumed
+        // across two versions.
         let strong_mtime = if stat.mtime < self.site.common.now - 1 {
             stat.mtime
         } else {
@@ -513,7 +529,7 @@ impl Cx<'_, '_, '_> {
             range::Range::Full => (Status::Ok, 0, size),
             range::Range::Partial { start, end } => (Status::PartialContent, start, end + 1),
             range::Range::Unsatisfiable => {
-                let mut cr_mem = [0u8; 64];
+                let mut cr_mem = [0u8; CONTENT_RANGE_BYTES];
                 let mut cr = Buf::new(&mut cr_mem);
                 cr.str("Content-Range: ");
                 range::content_range_unsatisfied(&mut cr, size);

@@ -3,7 +3,7 @@
 //! caller-owned arena. Rendering is `fs::page`'s job.
 
 use crate::fs::page::Entry;
-use crate::fs::root::Root;
+use crate::fs::root::{NAME_MAX_BYTES, Root};
 use crate::rt::sys::{self, At, BorrowedFd, CStr, Errno};
 
 /// The most entries one listing shows. A directory with more is listed up
@@ -11,9 +11,9 @@ use crate::rt::sys::{self, At, BorrowedFd, CStr, Errno};
 /// and the per-request work bounded.
 pub const MAX_LISTING_ENTRIES: usize = 4096;
 
-/// Bytes for the names of one listing: 4096 names of 255 bytes (NAME_MAX)
-/// fit with their NULs.
-pub const NAME_ARENA_BYTES: usize = MAX_LISTING_ENTRIES * 256;
+/// Bytes for the names of one listing: 4096 names of NAME_MAX bytes fit
+/// with their NULs.
+pub const NAME_ARENA_BYTES: usize = MAX_LISTING_ENTRIES * (NAME_MAX_BYTES + 1);
 
 /// Bytes handed to one `getdents64` call; 32 KiB holds hundreds of records.
 const DIRENT_BUF_BYTES: usize = 32 * 1024;

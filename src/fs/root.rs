@@ -10,6 +10,7 @@
 //! out (links inside the tree then give 403 or 404 too); it says so at
 //! start-up.
 
+use crate::buf::Buf;
 use crate::rt::sys::{self, BorrowedFd, CStr, Errno, Open, OwnedFd, Resolve};
 
 /// How files are opened: read-only, never blocking (a FIFO opens at once
@@ -87,18 +88,18 @@ impl Root {
     }
 }
 
+/// The longest file name Linux allows (NAME_MAX, limits.h), in bytes.
+pub const NAME_MAX_BYTES: usize = 255;
+
 /// openat(2) of one path segment, NUL-terminated in a stack buffer.
 fn openat_segment(at: BorrowedFd, segment: &[u8], flags: Open) -> Result<OwnedFd, Errno> {
-    // NAME_MAX (255) bytes and the NUL.
-    let mut name = [0u8; 256];
-    let Some(slot) = name.get_mut(..segment.len()) else {
+    let mut mem = [0u8; NAME_MAX_BYTES + 1];
+    let mut name = Buf::new(&mut mem);
+    name.push(segment).byte(0);
+    if name.overflowed() {
         return Err(Errno::ENAMETOOLONG);
-    };
-    for (dst, &src) in slot.iter_mut().zip(segment) {
-        *dst = src;
     }
-    let name = name.get(..segment.len() + 1).unwrap_or_default();
-    sys::openat(at, CStr::new(name).ok_or(Errno::EINVAL)?, flags)
+    sys::openat(at, CStr::new(name.as_bytes()).ok_or(Errno::EINVAL)?, flags)
 }
 
 /// The root's own name relative to itself.
@@ -153,6 +154,14 @@ mod tests {
                     "{escape} opened"
                 );
             }
+        }
+        // A name of NAME_MAX + 1 bytes is too long in both modes.
+        let long = cstr(&"n".repeat(NAME_MAX_BYTES + 1));
+        for root in [&confined, &fallback] {
+            assert_eq!(
+                root.open_file(CStr::new(&long).unwrap()).unwrap_err(),
+                Errno::ENAMETOOLONG
+            );
         }
         // Inside links work when confined by the kernel, not in the fallback.
         let inside = cstr("in");

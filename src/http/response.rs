@@ -9,6 +9,10 @@ use crate::http::request::ParseError;
 /// `Server:` header value.
 pub const SERVER: &str = concat!("httpd/", env!("CARGO_PKG_VERSION"));
 
+/// Room for an error page: the longest reason and explanation make
+/// about 300 bytes.
+const ERROR_PAGE_BYTES: usize = 512;
+
 /// The statuses this server sends (RFC 9110 §15).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -166,7 +170,7 @@ pub fn error(
     head_only: bool,
 ) -> u64 {
     let code = u64::from(status.code());
-    let mut mem = [0u8; 512];
+    let mut mem = [0u8; ERROR_PAGE_BYTES];
     let mut body = Buf::new(&mut mem);
     body.str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
     body.u64(code)

@@ -37,7 +37,8 @@ pub const MAX_REQUESTS_PER_TURN: u32 = 16;
 /// response) because of unread input (RFC 9112 §9.6).
 pub const LINGER_SECS: i64 = 2;
 
-/// The most bytes read and discarded while lingering.
+/// The most bytes read and discarded while lingering: a client still
+/// uploading a large body is cut off rather than drained forever.
 pub const LINGER_MAX_BYTES: usize = 64 * 1024;
 
 /// Where a connection is in its request/response cycle.
@@ -104,6 +105,9 @@ pub struct Conn {
     out_len: usize,
     sent: usize,
     body: Body,
+    /// Where the body began in its file (a range's start), so that
+    /// `offset - body_start` is how much of it has been sent.
+    body_start: u64,
     keep_alive: bool,
     /// The client may still be sending (a refused head, a request body,
     /// bytes after a `close` request): close only after draining them.
@@ -128,6 +132,7 @@ impl Conn {
             out_len: 0,
             sent: 0,
             body: Body::None,
+            body_start: 0,
             keep_alive: false,
             linger: false,
             lingered: 0,
@@ -184,6 +189,9 @@ impl Conn {
                         (self.head_len, self.linger) = (reply.consumed, reply.linger);
                         self.keep_alive = reply.keep_alive;
                         self.body = reply.body;
+                        if let Body::File { offset, .. } = self.body {
+                            self.body_start = offset;
+                        }
                         if let Some(log) = cx.log.as_deref_mut() {
                             let line = first_line(buffered);
                             log.record(
@@ -230,6 +238,8 @@ impl Conn {
                     match sys::send(fd, pending, flags) {
                         Ok(n) => {
                             self.sent += n;
+                            // The head counts against this turn's budget.
+                            budget = budget.saturating_sub(n as u64);
                             self.deadline = cx.now + cx.timeout_secs;
                         }
                         Err(Errno::EAGAIN) => return Next::Wait(Epoll::OUT),
@@ -249,7 +259,7 @@ impl Conn {
                         // End each call on a chunk boundary of the stream
                         // (head included), so every call after the first
                         // fills whole segments.
-                        let stream = *offset + self.out_len as u64;
+                        let stream = self.out_len as u64 + (*offset - self.body_start);
                         let to_boundary = SENDFILE_CHUNK_BYTES - stream % SENDFILE_CHUNK_BYTES;
                         let count = (*end - *offset).min(budget).min(to_boundary) as usize;
                         match sys::sendfile(fd, file.as_fd(), offset, count) {

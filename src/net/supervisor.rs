@@ -19,11 +19,17 @@ use crate::rt::sys::{
 };
 use crate::serve::Site;
 
-/// The most worker processes (`--workers` is checked against it).
+/// The most worker processes (`--workers` is checked against it): the
+/// pid table lives on the supervisor's stack, and more workers than this
+/// on one machine would only contend.
 pub const MAX_WORKERS: usize = 1024;
 
 /// The least time between two worker restarts, in seconds.
 const RESTART_INTERVAL_SECS: i64 = 1;
+
+/// Seconds after start-up during which a worker that cannot start ends
+/// the server (exit 1) instead of being restarted.
+const STARTUP_SECS: i64 = 5;
 
 /// Serves `config` until stopped; returns the exit code.
 pub fn run(config: &Config) -> i32 {
@@ -48,14 +54,14 @@ pub fn run(config: &Config) -> i32 {
     let (listener, local) = match listen::listen(config.bind, config.port) {
         Ok(ok) => ok,
         Err((step, e)) => {
-            let mut mem = [0u8; 128];
+            let mut mem = [0u8; MAX_LINE_BYTES];
             let mut what = Buf::new(&mut mem);
             what.str(match step {
                 Step::Socket => "cannot create a socket for ",
                 Step::Bind => "cannot bind ",
                 Step::Listen => "cannot listen on ",
             });
-            address(&mut what, config.bind, config.port, false);
+            address(&mut what, config.bind, config.port);
             out::die(what.as_bytes(), e)
         }
     };
@@ -111,7 +117,7 @@ pub fn run(config: &Config) -> i32 {
             }
             Ok(pid) => pid,
             Err(e) => {
-                let mut mem = [0u8; 64];
+                let mut mem = [0u8; MAX_LINE_BYTES];
                 let mut what = Buf::new(&mut mem);
                 what.str("cannot start worker ").u64(index as u64);
                 out::die(what.as_bytes(), e)
@@ -124,6 +130,7 @@ pub fn run(config: &Config) -> i32 {
 
     let mut stopping = false;
     let mut last_restart = i64::MIN / 2;
+    let (started, _) = sys::clock_gettime(Clock::Monotonic);
     loop {
         let Some(signal) = sys::read_signal(signals.as_fd()) else {
             continue;
@@ -160,16 +167,18 @@ pub fn run(config: &Config) -> i32 {
             if stopping {
                 continue;
             }
-            if status & 0x7f == 0 && (status >> 8) & 0xff == worker::EXIT_CANNOT_START {
-                // Restarting cannot help (no memory for the table, say);
-                // the worker said why.
+            let (now, _) = sys::clock_gettime(Clock::Monotonic);
+            if exit_code(status) == Some(worker::EXIT_CANNOT_START) && now - started < STARTUP_SECS
+            {
+                // A worker that cannot even start at start-up (no memory
+                // for its table, say) will not start on a retry either;
+                // it said why. Later, the same failure is retried below.
                 stop_workers(&pids, SIGTERM);
                 return 1;
             }
             report_death(index, pid, status);
             // A worker that keeps dying is restarted at most once a
             // second, not in a fork loop.
-            let (now, _) = sys::clock_gettime(Clock::Monotonic);
             if now - last_restart < RESTART_INTERVAL_SECS {
                 sys::sleep_secs(RESTART_INTERVAL_SECS as u32);
             }
@@ -192,12 +201,12 @@ fn stop_workers(pids: &[i32], signal: u32) {
 /// `Serving HTTP on 0.0.0.0 port 8080 (http://0.0.0.0:8080/) ...`, as
 /// python prints it, on standard output.
 fn banner(bind: Bind, port: u16) {
-    let mut mem = [0u8; 256];
+    let mut mem = [0u8; MAX_LINE_BYTES];
     let mut line = Buf::new(&mut mem);
     line.str("Serving HTTP on ");
     ip(&mut line, bind);
     line.str(" port ").u64(u64::from(port)).str(" (http://");
-    address(&mut line, bind, port, true);
+    address(&mut line, bind, port);
     line.str("/) ...\n");
     out::write_all(BorrowedFd::STDOUT, line.as_bytes());
 }
@@ -210,7 +219,7 @@ fn ip(buf: &mut Buf, bind: Bind) {
 }
 
 /// `0.0.0.0:8080` or `[::1]:8080` (RFC 3986 §3.2.2 brackets).
-fn address(buf: &mut Buf, bind: Bind, port: u16, _url: bool) {
+fn address(buf: &mut Buf, bind: Bind, port: u16) {
     let v6 = matches!(bind, Bind::V6(_));
     if v6 {
         buf.byte(b'[');
@@ -222,7 +231,7 @@ fn address(buf: &mut Buf, bind: Bind, port: u16, _url: bool) {
     buf.byte(b':').u64(u64::from(port));
 }
 
-/// `httpd: worker 1 (pid 123) ended by signal 9; restarting`.
+/// `httpd: worker 1 (pid 123) was killed by signal 9; restarting`.
 fn report_death(index: usize, pid: i32, status: i32) {
     let mut mem = [0u8; MAX_LINE_BYTES];
     let mut line = Buf::new(&mut mem);
@@ -231,16 +240,20 @@ fn report_death(index: usize, pid: i32, status: i32) {
         .str(" (pid ")
         .u64(pid as u64)
         .str(") ");
-    // wait(2) status: low 7 bits the signal, or the exit code above them.
-    let signal = status & 0x7f;
-    if signal != 0 {
-        line.str("was killed by signal ").u64(signal as u64);
-    } else {
-        line.str("exited with status ")
-            .u64(((status >> 8) & 0xff) as u64);
-    }
+    match exit_code(status) {
+        Some(code) => line.str("exited with status ").u64(code as u64),
+        None => line
+            .str("was killed by signal ")
+            .u64((status & 0x7f) as u64),
+    };
     line.str("; restarting\n");
     out::stderr(line.as_bytes());
+}
+
+/// The exit code in a wait(2) status, or None when a signal ended the
+/// process (the low 7 bits hold the signal, the next byte the code).
+fn exit_code(status: i32) -> Option<i32> {
+    (status & 0x7f == 0).then_some((status >> 8) & 0xff)
 }
 
 fn die_about(before: &[u8], what: &[u8], after: &[u8], e: Errno) -> ! {

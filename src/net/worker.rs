@@ -18,7 +18,9 @@ use crate::rt::sys::{
 };
 use crate::serve::{PAGE_BYTES, Scratch, Site};
 
-/// Events taken from one `epoll_wait`.
+/// Events taken from one `epoll_wait`: enough that a busy turn serves
+/// many connections per syscall, small enough for the stack (12 bytes
+/// each).
 const MAX_EVENTS: usize = 256;
 
 /// epoll user data of the listener and of the signalfd; connection slot

@@ -37,11 +37,6 @@ impl OwnedFd {
         BorrowedFd(self.0, PhantomData)
     }
 
-    /// The descriptor's number, for epoll's user data and for logs.
-    pub fn raw(&self) -> i32 {
-        self.0
-    }
-
     fn from_ret(ret: usize) -> Self {
         // File descriptors are small non-negative ints; the kernel never
         // returns one above i32::MAX.
@@ -65,13 +60,6 @@ impl BorrowedFd<'static> {
     pub const STDERR: BorrowedFd<'static> = BorrowedFd(2, PhantomData);
     /// `AT_FDCWD`: paths relative to the current directory.
     pub const CWD: BorrowedFd<'static> = BorrowedFd(-100, PhantomData);
-}
-
-impl BorrowedFd<'_> {
-    /// The descriptor's number.
-    pub fn raw(&self) -> i32 {
-        self.0
-    }
 }
 
 /// A NUL-terminated byte string, checked once so the kernel never reads
@@ -244,7 +232,6 @@ pub fn fstat(fd: BorrowedFd) -> Result<Stat> {
 #[derive(Clone, Copy)]
 pub struct At(usize);
 impl At {
-    pub const FOLLOW: At = At(0);
     pub const SYMLINK_NOFOLLOW: At = At(0x100);
 }
 
@@ -428,10 +415,7 @@ pub fn socket(family: u16, ty: Sock) -> Result<OwnedFd> {
 pub struct SockOpt(usize, usize);
 impl SockOpt {
     pub const REUSEADDR: SockOpt = SockOpt(1, 2);
-    pub const SNDTIMEO: SockOpt = SockOpt(1, 21);
-    pub const RCVTIMEO: SockOpt = SockOpt(1, 20);
     pub const TCP_NODELAY: SockOpt = SockOpt(6, 1);
-    pub const TCP_CORK: SockOpt = SockOpt(6, 3);
     pub const IPV6_V6ONLY: SockOpt = SockOpt(41, 26);
 }
 
@@ -509,7 +493,6 @@ pub fn accept4(fd: BorrowedFd, flags: Sock) -> Result<(OwnedFd, SockAddr)> {
 #[derive(Clone, Copy)]
 pub struct Msg(usize);
 impl Msg {
-    pub const NONE: Msg = Msg(0);
     /// More data follows (the body, by sendfile): hold the partial frame.
     pub const MORE: Msg = Msg(0x8000);
     /// Never raise SIGPIPE (it is ignored anyway; belt and braces).
@@ -558,18 +541,11 @@ pub struct Epoll(u32);
 impl Epoll {
     pub const IN: Epoll = Epoll(0x001);
     pub const OUT: Epoll = Epoll(0x004);
-    pub const ERR: Epoll = Epoll(0x008);
-    pub const HUP: Epoll = Epoll(0x010);
-    pub const RDHUP: Epoll = Epoll(0x2000);
     /// Wake only one of the epoll sets that wait on the same listener.
     pub const EXCLUSIVE: Epoll = Epoll(1 << 28);
     /// Combines two sets of bits.
     pub const fn with(self, other: Epoll) -> Epoll {
         Epoll(self.0 | other.0)
-    }
-    /// True when any bit of `other` is set in `self`.
-    pub const fn any(self, other: Epoll) -> bool {
-        self.0 & other.0 != 0
     }
 }
 
@@ -588,10 +564,6 @@ impl EpollEvent {
             events: events.0,
             data,
         }
-    }
-    /// The ready bits.
-    pub fn events(&self) -> Epoll {
-        Epoll(self.events)
     }
     /// The user data given to `epoll_ctl`.
     pub fn data(&self) -> u64 {
