@@ -1,0 +1,242 @@
+//! File shims: opening beneath a directory, stat, directory entries,
+//! reading, writing, sendfile and memfd. See `rt::sys` for the rules every
+//! shim follows, including its `# Safety` contract.
+
+use core::mem::size_of;
+
+use super::{BorrowedFd, CStr, OwnedFd, Result};
+use syscalls::{Sysno, syscall2, syscall3, syscall4};
+
+/// `O_*` flags for `openat`/`openat2` (include/uapi/asm-generic/fcntl.h).
+#[derive(Clone, Copy)]
+pub struct Open(u64);
+impl Open {
+    pub const RDONLY: Open = Open(0);
+    pub const NONBLOCK: Open = Open(0o4000);
+    pub const DIRECTORY: Open = Open(0o200000);
+    pub const NOFOLLOW: Open = Open(0o400000);
+    pub const CLOEXEC: Open = Open(0o2000000);
+    pub const PATH: Open = Open(0o10000000);
+    /// Combines two flag sets.
+    pub const fn with(self, other: Open) -> Open {
+        Open(self.0 | other.0)
+    }
+}
+
+/// `RESOLVE_*` flags for `openat2` (include/uapi/linux/openat2.h).
+#[derive(Clone, Copy)]
+pub struct Resolve(u64);
+impl Resolve {
+    pub const NO_MAGICLINKS: Resolve = Resolve(0x02);
+    pub const BENEATH: Resolve = Resolve(0x08);
+    /// Combines two flag sets.
+    pub const fn with(self, other: Resolve) -> Resolve {
+        Resolve(self.0 | other.0)
+    }
+}
+
+/// `struct open_how` (openat2(2)).
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+/// openat2(2): open `path` relative to `dir`, resolving as `resolve` says.
+pub fn openat2(dir: BorrowedFd, path: CStr, flags: Open, resolve: Resolve) -> Result<OwnedFd> {
+    let how = OpenHow {
+        flags: flags.0,
+        mode: 0,
+        resolve: resolve.0,
+    };
+    // SAFETY: the kernel reads the NUL-terminated `path` and `how`, both
+    // borrowed for the call, and `size_of::<OpenHow>()` bytes of `how`.
+    let ret = unsafe {
+        syscall4(
+            Sysno::openat2,
+            dir.0 as usize,
+            path.ptr(),
+            &how as *const OpenHow as usize,
+            size_of::<OpenHow>(),
+        )
+    }?;
+    Ok(OwnedFd::from_ret(ret))
+}
+
+/// openat(2): open `path` relative to `dir`.
+pub fn openat(dir: BorrowedFd, path: CStr, flags: Open) -> Result<OwnedFd> {
+    // SAFETY: the kernel reads the NUL-terminated `path`, borrowed for the call.
+    let ret = unsafe {
+        syscall4(
+            Sysno::openat,
+            dir.0 as usize,
+            path.ptr(),
+            flags.0 as usize,
+            0,
+        )
+    }?;
+    Ok(OwnedFd::from_ret(ret))
+}
+
+/// The kernel's `struct stat` on x86_64 (arch/x86/include/uapi/asm/stat.h).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Stat {
+    pub dev: u64,
+    pub ino: u64,
+    pub nlink: u64,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pad0: u32,
+    pub rdev: u64,
+    pub size: i64,
+    pub blksize: i64,
+    pub blocks: i64,
+    pub atime: i64,
+    pub atime_nsec: i64,
+    pub mtime: i64,
+    pub mtime_nsec: i64,
+    pub ctime: i64,
+    pub ctime_nsec: i64,
+    unused: [i64; 3],
+}
+
+/// File type bits of `Stat::mode` (inode(7)).
+const S_IFMT: u32 = 0o170000;
+const S_IFDIR: u32 = 0o040000;
+const S_IFREG: u32 = 0o100000;
+const S_IFLNK: u32 = 0o120000;
+
+impl Stat {
+    pub fn is_dir(&self) -> bool {
+        self.mode & S_IFMT == S_IFDIR
+    }
+    pub fn is_file(&self) -> bool {
+        self.mode & S_IFMT == S_IFREG
+    }
+    pub fn is_symlink(&self) -> bool {
+        self.mode & S_IFMT == S_IFLNK
+    }
+    /// The size in bytes (never negative for the types the server serves).
+    #[allow(clippy::len_without_is_empty)] // a stat, not a collection
+    pub fn len(&self) -> u64 {
+        self.size.max(0) as u64
+    }
+}
+
+/// fstat(2).
+pub fn fstat(fd: BorrowedFd) -> Result<Stat> {
+    let mut st = Stat::default();
+    // SAFETY: the kernel writes one `struct stat` into `st`, borrowed mutably.
+    unsafe { syscall2(Sysno::fstat, fd.0 as usize, &mut st as *mut Stat as usize) }?;
+    Ok(st)
+}
+
+/// `AT_*` flags for `fstatat`.
+#[derive(Clone, Copy)]
+pub struct At(usize);
+impl At {
+    pub const SYMLINK_NOFOLLOW: At = At(0x100);
+}
+
+/// fstatat(2) (`newfstatat` on x86_64): stat `name` inside `dir`.
+pub fn fstatat(dir: BorrowedFd, name: CStr, flags: At) -> Result<Stat> {
+    let mut st = Stat::default();
+    // SAFETY: the kernel reads the NUL-terminated `name` and writes one
+    // `struct stat` into `st`; both are borrowed for the call.
+    unsafe {
+        syscall4(
+            Sysno::newfstatat,
+            dir.0 as usize,
+            name.ptr(),
+            &mut st as *mut Stat as usize,
+            flags.0,
+        )
+    }?;
+    Ok(st)
+}
+
+/// getdents64(2): fills `buf` with `struct linux_dirent64` records; 0 at
+/// the end of the directory.
+pub fn getdents64(dir: BorrowedFd, buf: &mut [u8]) -> Result<usize> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+    unsafe {
+        syscall3(
+            Sysno::getdents64,
+            dir.0 as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        )
+    }
+}
+
+/// read(2).
+pub fn read(fd: BorrowedFd, buf: &mut [u8]) -> Result<usize> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+    unsafe {
+        syscall3(
+            Sysno::read,
+            fd.0 as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        )
+    }
+}
+
+/// pread64(2): reads at `offset` without moving the file position.
+pub fn pread(fd: BorrowedFd, buf: &mut [u8], offset: u64) -> Result<usize> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+    unsafe {
+        syscall4(
+            Sysno::pread64,
+            fd.0 as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+            offset as usize,
+        )
+    }
+}
+
+/// write(2).
+pub fn write(fd: BorrowedFd, buf: &[u8]) -> Result<usize> {
+    // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`.
+    unsafe {
+        syscall3(
+            Sysno::write,
+            fd.0 as usize,
+            buf.as_ptr() as usize,
+            buf.len(),
+        )
+    }
+}
+
+/// sendfile(2): copies up to `count` bytes of `file` from `*offset` to
+/// `out`, advancing `*offset` by what was sent.
+pub fn sendfile(
+    out: BorrowedFd,
+    file: BorrowedFd,
+    offset: &mut u64,
+    count: usize,
+) -> Result<usize> {
+    // SAFETY: the kernel reads and updates the one `off_t` at `offset`.
+    unsafe {
+        syscall4(
+            Sysno::sendfile,
+            out.0 as usize,
+            file.0 as usize,
+            offset as *mut u64 as usize,
+            count,
+        )
+    }
+}
+
+/// memfd_create(2): an anonymous in-memory file (used for generated bodies
+/// that are then sent with `sendfile` like any file).
+pub fn memfd_create(name: CStr) -> Result<OwnedFd> {
+    const MFD_CLOEXEC: usize = 1;
+    // SAFETY: the kernel reads the NUL-terminated `name`.
+    let ret = unsafe { syscall2(Sysno::memfd_create, name.ptr(), MFD_CLOEXEC) }?;
+    Ok(OwnedFd::from_ret(ret))
+}

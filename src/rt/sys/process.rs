@@ -1,0 +1,184 @@
+//! Process and memory shims: exit, fork (single-threaded only), wait,
+//! kill, memory mapped once at start, resource limits, CPU count. See
+//! `rt::sys` for the rules every shim follows.
+
+use core::mem::size_of;
+
+use super::{Errno, Result, SIGCHLD};
+use syscalls::{Sysno, syscall0, syscall1, syscall2, syscall3, syscall4, syscall5, syscall6};
+
+/// exit_group(2): ends every thread of the process.
+pub fn exit_group(code: i32) -> ! {
+    loop {
+        // SAFETY: exit_group touches no user memory and does not return.
+        let _ = unsafe { syscall1(Sysno::exit_group, code as usize) };
+    }
+}
+
+/// getpid(2).
+pub fn getpid() -> i32 {
+    // SAFETY: getpid touches no user memory and cannot fail.
+    unsafe { syscall0(Sysno::getpid) }.unwrap_or(0) as i32
+}
+
+/// Set once by the binary's entry point: this process has one thread and
+/// no libc, so a raw fork leaves no lock held and no cached state stale.
+static SINGLE_THREADED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Declares that the process runs on one thread, without libc, for good.
+///
+/// # Safety
+/// Only `_start` of the httpd binary may call it: the caller guarantees no
+/// thread is ever created and no libc runs in this process.
+pub unsafe fn declare_single_threaded() {
+    SINGLE_THREADED.store(true, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// fork(2), as clone(2) with only `SIGCHLD`: 0 in the child, the child's
+/// pid in the parent. `EPERM` unless `declare_single_threaded` was called:
+/// in a threaded process (say, a test binary with libc) a raw clone would
+/// bypass libc's fork handlers.
+pub fn fork() -> Result<i32> {
+    if !SINGLE_THREADED.load(core::sync::atomic::Ordering::Relaxed) {
+        return Err(Errno::EPERM);
+    }
+    // SAFETY: the process is single-threaded without libc (checked above);
+    // the child gets a copy of all memory, so no Rust invariant spans the
+    // two processes.
+    let ret = unsafe { syscall5(Sysno::clone, SIGCHLD as usize, 0, 0, 0, 0) }?;
+    Ok(ret as i32)
+}
+
+/// wait4(2) with `WNOHANG` for any child: Some((pid, status)) for a child
+/// that ended, None when none has.
+pub fn wait_any_nohang() -> Result<Option<(i32, i32)>> {
+    const WNOHANG: usize = 1;
+    let mut status = 0i32;
+    // SAFETY: the kernel writes the 4-byte `status`.
+    let pid = unsafe {
+        syscall4(
+            Sysno::wait4,
+            usize::MAX,
+            &mut status as *mut i32 as usize,
+            WNOHANG,
+            0,
+        )
+    }?;
+    Ok(if pid == 0 {
+        None
+    } else {
+        Some((pid as i32, status))
+    })
+}
+
+/// kill(2).
+pub fn kill(pid: i32, signal: u32) -> Result<()> {
+    // SAFETY: kill touches no user memory.
+    unsafe { syscall2(Sysno::kill, pid as isize as usize, signal as usize) }?;
+    Ok(())
+}
+
+/// prctl(2) `PR_SET_PDEATHSIG`: have the kernel send `signal` to this
+/// process when its parent dies, so workers never outlive the supervisor.
+pub fn set_parent_death_signal(signal: u32) -> Result<()> {
+    const PR_SET_PDEATHSIG: usize = 1;
+    // SAFETY: this prctl touches no user memory.
+    unsafe { syscall2(Sysno::prctl, PR_SET_PDEATHSIG, signal as usize) }?;
+    Ok(())
+}
+
+/// getppid(2).
+pub fn getppid() -> i32 {
+    // SAFETY: getppid touches no user memory and cannot fail.
+    unsafe { syscall0(Sysno::getppid) }.unwrap_or(0) as i32
+}
+
+/// Maps `len` bytes of zeroed, private, anonymous memory for the life of
+/// the process (mmap(2)); pages cost memory only once touched.
+pub fn mmap_anonymous(len: usize) -> Result<&'static mut [u8]> {
+    const PROT_READ_WRITE: usize = 0x1 | 0x2;
+    const MAP_PRIVATE_ANONYMOUS_NORESERVE: usize = 0x02 | 0x20 | 0x4000;
+    // SAFETY: a fresh anonymous mapping aliases nothing.
+    let addr = unsafe {
+        syscall6(
+            Sysno::mmap,
+            0,
+            len,
+            PROT_READ_WRITE,
+            MAP_PRIVATE_ANONYMOUS_NORESERVE,
+            usize::MAX, // fd -1
+            0,
+        )
+    }?;
+    // SAFETY: the kernel returned a readable, writable, zeroed mapping of
+    // `len` bytes that nothing else refers to and that is never unmapped.
+    Ok(unsafe { core::slice::from_raw_parts_mut(addr as *mut u8, len) })
+}
+
+/// Maps an array of `n` values made by `init`, for the life of the
+/// process: the connection table, sized at start.
+pub fn mmap_array<T>(n: usize, mut init: impl FnMut(usize) -> T) -> Result<&'static mut [T]> {
+    const _: () = assert!(core::mem::align_of::<u64>() <= 4096);
+    let bytes = n.checked_mul(size_of::<T>()).ok_or(Errno::ENOMEM)?;
+    let mem = mmap_anonymous(bytes.max(1))?;
+    let base = mem.as_mut_ptr() as *mut T;
+    if !(base as usize).is_multiple_of(core::mem::align_of::<T>()) {
+        return Err(Errno::EINVAL); // mmap returns pages: never happens
+    }
+    for i in 0..n {
+        // SAFETY: the mapping is aligned for T (checked above) and `n * size_of::<T>()` bytes long; element i is inside
+        // it and is written exactly once before any read.
+        unsafe { base.add(i).write(init(i)) };
+    }
+    // SAFETY: all n elements were initialized above; the mapping is never
+    // unmapped and nothing else refers to it.
+    Ok(unsafe { core::slice::from_raw_parts_mut(base, n) })
+}
+
+/// `RLIMIT_NOFILE`: raises the soft limit on open files to the hard limit
+/// (prlimit64(2)) and returns the new soft limit.
+pub fn raise_nofile_limit() -> Result<u64> {
+    const RLIMIT_NOFILE: usize = 7;
+    let mut lim = [0u64; 2]; // rlim_cur, rlim_max
+    // SAFETY: the kernel writes one 16-byte `struct rlimit64` into `lim`.
+    unsafe {
+        syscall4(
+            Sysno::prlimit64,
+            0,
+            RLIMIT_NOFILE,
+            0,
+            lim.as_mut_ptr() as usize,
+        )
+    }?;
+    if lim[0] < lim[1] {
+        let new = [lim[1], lim[1]];
+        // SAFETY: the kernel reads the 16-byte `new`.
+        if unsafe { syscall4(Sysno::prlimit64, 0, RLIMIT_NOFILE, new.as_ptr() as usize, 0) }.is_ok()
+        {
+            lim[0] = lim[1];
+        }
+    }
+    Ok(lim[0])
+}
+
+/// sched_getaffinity(2): how many CPUs this process may run on.
+pub fn cpu_count() -> usize {
+    let mut mask = [0u64; 16]; // 1024 CPUs
+    // SAFETY: the kernel writes at most 128 bytes into `mask`.
+    let ret = unsafe {
+        syscall3(
+            Sysno::sched_getaffinity,
+            0,
+            size_of::<[u64; 16]>(),
+            mask.as_mut_ptr() as usize,
+        )
+    };
+    match ret {
+        Ok(_) => mask
+            .iter()
+            .map(|w| w.count_ones() as usize)
+            .sum::<usize>()
+            .max(1),
+        Err(_) => 1,
+    }
+}

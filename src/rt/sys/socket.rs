@@ -1,0 +1,199 @@
+//! Socket shims: addresses, options, listening and accepting, sending.
+//! See `rt::sys` for the rules every shim follows.
+
+use core::mem::size_of;
+
+use super::{BorrowedFd, OwnedFd, Result};
+use syscalls::{Sysno, syscall2, syscall3, syscall4, syscall5, syscall6};
+
+/// Address families (include/linux/socket.h).
+pub const AF_INET: u16 = 2;
+pub const AF_INET6: u16 = 10;
+
+/// `SOCK_*` type and flags for `socket` and `accept4`.
+#[derive(Clone, Copy)]
+pub struct Sock(usize);
+impl Sock {
+    pub const STREAM: Sock = Sock(1);
+    pub const NONBLOCK: Sock = Sock(0o4000);
+    pub const CLOEXEC: Sock = Sock(0o2000000);
+    /// Combines two flag sets.
+    pub const fn with(self, other: Sock) -> Sock {
+        Sock(self.0 | other.0)
+    }
+}
+
+/// `struct sockaddr_in6`, large enough for `sockaddr_in` too; the family
+/// field says which.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct SockAddr {
+    pub family: u16,
+    /// Network byte order.
+    pub port_be: u16,
+    /// IPv4: the address; IPv6: the flow info.
+    pub v4_or_flowinfo: [u8; 4],
+    pub v6: [u8; 16],
+    pub scope_id: u32,
+}
+
+impl SockAddr {
+    /// An IPv4 socket address.
+    pub fn v4(ip: [u8; 4], port: u16) -> Self {
+        SockAddr {
+            family: AF_INET,
+            port_be: port.to_be(),
+            v4_or_flowinfo: ip,
+            ..SockAddr::default()
+        }
+    }
+    /// An IPv6 socket address.
+    pub fn v6(ip: [u8; 16], port: u16) -> Self {
+        SockAddr {
+            family: AF_INET6,
+            port_be: port.to_be(),
+            v6: ip,
+            ..SockAddr::default()
+        }
+    }
+    /// The port in host order.
+    pub fn port(&self) -> u16 {
+        u16::from_be(self.port_be)
+    }
+    fn len(&self) -> usize {
+        // sizeof(struct sockaddr_in) is 16; sockaddr_in6 is 28.
+        if self.family == AF_INET {
+            16
+        } else {
+            size_of::<SockAddr>()
+        }
+    }
+}
+
+/// socket(2).
+pub fn socket(family: u16, ty: Sock) -> Result<OwnedFd> {
+    // SAFETY: socket touches no user memory.
+    let ret = unsafe { syscall3(Sysno::socket, family as usize, ty.0, 0) }?;
+    Ok(OwnedFd::from_ret(ret))
+}
+
+/// A socket option: level and name (socket(7), tcp(7), ipv6(7)).
+#[derive(Clone, Copy)]
+pub struct SockOpt(usize, usize);
+impl SockOpt {
+    pub const REUSEADDR: SockOpt = SockOpt(1, 2);
+    pub const TCP_NODELAY: SockOpt = SockOpt(6, 1);
+    pub const IPV6_V6ONLY: SockOpt = SockOpt(41, 26);
+}
+
+/// setsockopt(2) with an `int` value.
+pub fn setsockopt(fd: BorrowedFd, opt: SockOpt, value: i32) -> Result<()> {
+    // SAFETY: the kernel reads the 4-byte `value`, borrowed for the call.
+    unsafe {
+        syscall5(
+            Sysno::setsockopt,
+            fd.0 as usize,
+            opt.0,
+            opt.1,
+            &value as *const i32 as usize,
+            size_of::<i32>(),
+        )
+    }?;
+    Ok(())
+}
+
+/// bind(2).
+pub fn bind(fd: BorrowedFd, addr: &SockAddr) -> Result<()> {
+    // SAFETY: the kernel reads `addr.len()` bytes of `addr`.
+    unsafe {
+        syscall3(
+            Sysno::bind,
+            fd.0 as usize,
+            addr as *const SockAddr as usize,
+            addr.len(),
+        )
+    }?;
+    Ok(())
+}
+
+/// listen(2).
+pub fn listen(fd: BorrowedFd, backlog: u32) -> Result<()> {
+    // SAFETY: listen touches no user memory.
+    unsafe { syscall2(Sysno::listen, fd.0 as usize, backlog as usize) }?;
+    Ok(())
+}
+
+/// getsockname(2).
+pub fn getsockname(fd: BorrowedFd) -> Result<SockAddr> {
+    let mut addr = SockAddr::default();
+    let mut len = size_of::<SockAddr>() as u32;
+    // SAFETY: the kernel writes at most `len` bytes into `addr` and updates `len`.
+    unsafe {
+        syscall3(
+            Sysno::getsockname,
+            fd.0 as usize,
+            &mut addr as *mut SockAddr as usize,
+            &mut len as *mut u32 as usize,
+        )
+    }?;
+    Ok(addr)
+}
+
+/// accept4(2): the new connection and its peer address.
+pub fn accept4(fd: BorrowedFd, flags: Sock) -> Result<(OwnedFd, SockAddr)> {
+    let mut addr = SockAddr::default();
+    let mut len = size_of::<SockAddr>() as u32;
+    // SAFETY: the kernel writes at most `len` bytes into `addr` and updates `len`.
+    let ret = unsafe {
+        syscall4(
+            Sysno::accept4,
+            fd.0 as usize,
+            &mut addr as *mut SockAddr as usize,
+            &mut len as *mut u32 as usize,
+            flags.0,
+        )
+    }?;
+    Ok((OwnedFd::from_ret(ret), addr))
+}
+
+/// `MSG_*` flags for `sendto`.
+#[derive(Clone, Copy)]
+pub struct Msg(usize);
+impl Msg {
+    /// More data follows (the body, by sendfile): hold the partial frame.
+    pub const MORE: Msg = Msg(0x8000);
+    /// Never raise SIGPIPE (it is ignored anyway; belt and braces).
+    pub const NOSIGNAL: Msg = Msg(0x4000);
+    /// Combines two flag sets.
+    pub const fn with(self, other: Msg) -> Msg {
+        Msg(self.0 | other.0)
+    }
+}
+
+/// send(2), i.e. sendto(2) without an address.
+pub fn send(fd: BorrowedFd, buf: &[u8], flags: Msg) -> Result<usize> {
+    // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`.
+    unsafe {
+        syscall6(
+            Sysno::sendto,
+            fd.0 as usize,
+            buf.as_ptr() as usize,
+            buf.len(),
+            flags.0,
+            0,
+            0,
+        )
+    }
+}
+
+/// `SHUT_WR` for shutdown(2): send FIN, keep reading.
+pub const SHUT_WR: usize = 1;
+/// `SHUT_RDWR` for shutdown(2); on a listener it stops listening.
+pub const SHUT_RDWR: usize = 2;
+
+/// shutdown(2).
+pub fn shutdown(fd: BorrowedFd, how: usize) -> Result<()> {
+    // SAFETY: shutdown touches no user memory.
+    unsafe { syscall2(Sysno::shutdown, fd.0 as usize, how) }?;
+    Ok(())
+}
