@@ -6,15 +6,16 @@
 //! operation can return is mapped to a status in `status_for_errno`.
 
 use crate::buf::Buf;
-use crate::fs::listing::{self, Filter, MAX_LISTING_ENTRIES};
-use crate::fs::page::{self, Entry};
+use crate::fs::page;
 use crate::fs::path::{self, MAX_PATH_BYTES, PathError};
 use crate::fs::root::Root;
 use crate::http::request::{self, Method, ParseError, Request, Version};
 use crate::http::response::{self, Common, Status};
 use crate::http::{conditional, date, encoding, mime, range};
 use crate::rt::sys::{self, CStr, Errno, OwnedFd, Stat};
-use core::sync::atomic::{AtomicUsize, Ordering};
+
+mod listing;
+pub use listing::{MAX_PAGES_IN_FLIGHT, PAGE_BYTES, PageTicket};
 
 /// What the operator chose (see `cli`).
 #[derive(Clone, Copy, Debug)]
@@ -36,9 +37,6 @@ pub struct Scratch {
     /// The rendered page.
     pub page: &'static mut [u8],
 }
-
-/// Bytes of the rendered listing page: 4096 entries at about 500 bytes.
-pub const PAGE_BYTES: usize = 2 * 1024 * 1024;
 
 /// The body that follows the head in the output buffer.
 pub enum Body {
@@ -373,91 +371,6 @@ impl Cx<'_, '_, '_> {
         }
     }
 
-    /// Reads, sorts and renders a listing into a memfd, sent like a file.
-    fn listing(&mut self, scratch: &mut Scratch, rel: &[u8], dir: OwnedFd) -> Reply {
-        // Past the cap, refuse before reading and rendering anything.
-        let ticket = match self.head_only {
-            true => None,
-            false => match PageTicket::take() {
-                Some(ticket) => Some(ticket),
-                None => return self.error(Status::ServiceUnavailable, b""),
-            },
-        };
-        let json = self
-            .req
-            .accept
-            .is_some_and(|a| a.windows(16).any(|w| w == b"application/json"));
-        let mut entries = [Entry {
-            name: b"",
-            is_dir: false,
-            is_symlink: false,
-            size: 0,
-            mtime: 0,
-            sort_key: 0,
-        }; MAX_LISTING_ENTRIES];
-        let filter = Filter {
-            hide_dotfiles: self.site.options.hide_dotfiles,
-        };
-        let read = listing::read(
-            self.site.root,
-            dir.as_fd(),
-            rel,
-            filter,
-            scratch.names,
-            &mut entries,
-        );
-        let (count, mut truncated) = match read {
-            Ok(read) => read,
-            Err(e) => return self.error(status_for_errno(e), b""),
-        };
-        let mut entries = entries.get_mut(..count).unwrap_or_default();
-        page::sort(entries);
-        let mut dir_mem = [0u8; MAX_PATH_BYTES + 2];
-        let mut dir_path = Buf::new(&mut dir_mem);
-        dir_path.byte(b'/').push(rel);
-        if !rel.is_empty() {
-            dir_path.byte(b'/');
-        }
-        // A page too large for the buffer lists fewer entries, and says so.
-        let page_len = loop {
-            let mut page = Buf::new(scratch.page);
-            if json {
-                page::json(&mut page, dir_path.as_bytes(), entries, truncated);
-            } else {
-                page::html(&mut page, dir_path.as_bytes(), entries, truncated);
-            }
-            if !page.overflowed() {
-                break page.len();
-            }
-            entries = entries.get_mut(..entries.len() / 2).unwrap_or_default();
-            truncated = true;
-        };
-        // HEAD needs the length only; GET keeps the page until it is sent.
-        let page = scratch.page.get(..page_len).unwrap_or_default();
-        let body = match ticket {
-            None => Body::None,
-            Some(ticket) => match write_memfd(page) {
-                Ok(file) => Body::File {
-                    file,
-                    offset: 0,
-                    end: page_len as u64,
-                    page: Some(ticket),
-                },
-                Err(e) => return self.error(status_for_errno(e), b""),
-            },
-        };
-        self.start(Status::Ok);
-        let ty: &[u8] = if json {
-            b"application/json"
-        } else {
-            b"text/html; charset=utf-8"
-        };
-        response::header(self.out, "Content-Type", ty);
-        response::header_u64(self.out, "Content-Length", page_len as u64);
-        self.out.str("Vary: Accept\r\n");
-        self.finish(Status::Ok, body, page_len as u64)
-    }
-
     /// A regular file: validators, conditionals, precompressed siblings and
     /// ranges. `mem[..len]` is its path relative to the root.
     fn file(&mut self, mem: &mut [u8], len: usize, mut file: OwnedFd, mut stat: Stat) -> Reply {
@@ -576,34 +489,6 @@ impl Cx<'_, '_, '_> {
     }
 }
 
-/// The most listing pages one worker holds at once, each in a memfd of up
-/// to `PAGE_BYTES`: 32 pages bound that memory to 64 MiB per worker even
-/// when clients ask for huge listings and never read them. Past it, 503.
-pub const MAX_PAGES_IN_FLIGHT: usize = 32;
-
-/// Listing pages this worker process holds (workers are processes, so a
-/// static counts per worker).
-static PAGES_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
-
-/// The right to hold one generated page; returned on drop.
-#[derive(Debug)]
-pub struct PageTicket(());
-
-impl PageTicket {
-    /// A ticket, or None when `MAX_PAGES_IN_FLIGHT` are out.
-    fn take() -> Option<PageTicket> {
-        let held = PAGES_IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
-        let ticket = PageTicket(());
-        (held < MAX_PAGES_IN_FLIGHT).then_some(ticket)
-    }
-}
-
-impl Drop for PageTicket {
-    fn drop(&mut self) {
-        PAGES_IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
 /// Bodies up to this many bytes are read into the output buffer behind the
 /// head and sent with it in one send(2): for small files one read is
 /// cheaper than a second syscall into sendfile's page-splicing machinery.
@@ -634,18 +519,6 @@ fn inline_small_body(out: &mut Buf, reply: &mut Reply) {
     }
 }
 
-/// Writes a generated page into a memfd, so it is sent with `sendfile`
-/// and resumed after `EAGAIN` like any file.
-fn write_memfd(page: &[u8]) -> Result<OwnedFd, Errno> {
-    let fd = sys::memfd_create(CStr::new(b"listing\0").ok_or(Errno::EINVAL)?)?;
-    let mut rest = page;
-    while !rest.is_empty() {
-        let n = sys::write(fd.as_fd(), rest)?;
-        rest = rest.get(n..).unwrap_or_default();
-    }
-    Ok(fd)
-}
-
 /// The status for an errno from opening, reading or listing a path.
 pub fn status_for_errno(e: Errno) -> Status {
     match e {
@@ -657,24 +530,5 @@ pub fn status_for_errno(e: Errno) -> Status {
         Errno::ENAMETOOLONG => Status::UriTooLong,
         Errno::EMFILE | Errno::ENFILE | Errno::ENOMEM | Errno::EAGAIN => Status::ServiceUnavailable,
         _ => Status::InternalServerError,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn page_tickets_are_bounded_and_returned() {
-        let held: Vec<PageTicket> = (0..MAX_PAGES_IN_FLIGHT)
-            .map(|_| PageTicket::take().unwrap())
-            .collect();
-        assert!(PageTicket::take().is_none());
-        assert!(PageTicket::take().is_none());
-        drop(held);
-        let again = PageTicket::take();
-        assert!(again.is_some());
-        drop(again);
-        assert_eq!(PAGES_IN_FLIGHT.load(Ordering::Relaxed), 0);
     }
 }
