@@ -145,14 +145,7 @@ mod tests {
         path.push(0);
         let root = Root::open(CStr::new(&path).unwrap()).unwrap();
         let mut arena = vec![0u8; 4096];
-        let mut entries = [Entry {
-            name: b"",
-            is_dir: false,
-            is_symlink: false,
-            size: 0,
-            mtime: 0,
-            sort_key: 0,
-        }; 8];
+        let mut entries = [Entry::EMPTY; 8];
         let filter = Filter {
             hide_dotfiles: true,
         };

@@ -30,6 +30,18 @@ pub struct Entry<'a> {
     pub sort_key: u64,
 }
 
+impl Entry<'_> {
+    /// A placeholder, to fill arrays before the directory is read.
+    pub const EMPTY: Entry<'static> = Entry {
+        name: b"",
+        is_dir: false,
+        is_symlink: false,
+        size: 0,
+        mtime: 0,
+        sort_key: 0,
+    };
+}
+
 /// The order a listing shows: directories (including links to directories)
 /// before everything else, then by name bytewise.
 fn before(a: &Entry, b: &Entry) -> bool {

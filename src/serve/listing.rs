@@ -30,14 +30,7 @@ impl Cx<'_, '_, '_> {
             .req
             .accept
             .is_some_and(|a| a.windows(16).any(|w| w == b"application/json"));
-        let mut entries = [Entry {
-            name: b"",
-            is_dir: false,
-            is_symlink: false,
-            size: 0,
-            mtime: 0,
-            sort_key: 0,
-        }; MAX_LISTING_ENTRIES];
+        let mut entries = [Entry::EMPTY; MAX_LISTING_ENTRIES];
         let filter = Filter {
             hide_dotfiles: self.site.options.hide_dotfiles,
         };
