@@ -6,17 +6,13 @@ use core::mem::size_of;
 use super::{BorrowedFd, OwnedFd, Result, read};
 use syscalls::{Sysno, syscall1, syscall2, syscall4};
 
-/// `EPOLL*` event bits (include/uapi/linux/eventpoll.h).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Epoll(u32);
-impl Epoll {
-    pub const IN: Epoll = Epoll(0x001);
-    pub const OUT: Epoll = Epoll(0x004);
-    /// Wake only one of the epoll sets that wait on the same listener.
-    pub const EXCLUSIVE: Epoll = Epoll(1 << 28);
-    /// Combines two sets of bits.
-    pub const fn with(self, other: Epoll) -> Epoll {
-        Epoll(self.0 | other.0)
+flags! {
+    /// `EPOLL*` event bits (include/uapi/linux/eventpoll.h).
+    Epoll(u32) {
+        IN = 0x001;
+        OUT = 0x004;
+        /// Wake only one of the epoll sets that wait on the same listener.
+        EXCLUSIVE = 1 << 28;
     }
 }
 

@@ -7,31 +7,23 @@ use core::mem::size_of;
 use super::{BorrowedFd, CStr, OwnedFd, Result};
 use syscalls::{Sysno, syscall2, syscall3, syscall4};
 
-/// `O_*` flags for `openat`/`openat2` (include/uapi/asm-generic/fcntl.h).
-#[derive(Clone, Copy)]
-pub struct Open(u64);
-impl Open {
-    pub const RDONLY: Open = Open(0);
-    pub const NONBLOCK: Open = Open(0o4000);
-    pub const DIRECTORY: Open = Open(0o200000);
-    pub const NOFOLLOW: Open = Open(0o400000);
-    pub const CLOEXEC: Open = Open(0o2000000);
-    pub const PATH: Open = Open(0o10000000);
-    /// Combines two flag sets.
-    pub const fn with(self, other: Open) -> Open {
-        Open(self.0 | other.0)
+flags! {
+    /// `O_*` flags for `openat`/`openat2` (include/uapi/asm-generic/fcntl.h).
+    Open(u64) {
+        RDONLY = 0;
+        NONBLOCK = 0o4000;
+        DIRECTORY = 0o200000;
+        NOFOLLOW = 0o400000;
+        CLOEXEC = 0o2000000;
+        PATH = 0o10000000;
     }
 }
 
-/// `RESOLVE_*` flags for `openat2` (include/uapi/linux/openat2.h).
-#[derive(Clone, Copy)]
-pub struct Resolve(u64);
-impl Resolve {
-    pub const NO_MAGICLINKS: Resolve = Resolve(0x02);
-    pub const BENEATH: Resolve = Resolve(0x08);
-    /// Combines two flag sets.
-    pub const fn with(self, other: Resolve) -> Resolve {
-        Resolve(self.0 | other.0)
+flags! {
+    /// `RESOLVE_*` flags for `openat2` (include/uapi/linux/openat2.h).
+    Resolve(u64) {
+        NO_MAGICLINKS = 0x02;
+        BENEATH = 0x08;
     }
 }
 

@@ -19,6 +19,26 @@ use core::marker::PhantomData;
 pub use syscalls::Errno;
 use syscalls::{Sysno, syscall1};
 
+/// A set of flags of one kind: a newtype over the kernel's integer, the
+/// named values (the C constant without its prefix), and `with` to
+/// combine them. Callers never see bare numbers.
+macro_rules! flags {
+    ($(#[$doc:meta])* $name:ident($int:ty) {
+        $($(#[$flag_doc:meta])* $flag:ident = $value:expr;)*
+    }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct $name($int);
+        impl $name {
+            $($(#[$flag_doc])* pub const $flag: $name = $name($value);)*
+            /// Combines two sets.
+            pub const fn with(self, other: $name) -> $name {
+                $name(self.0 | other.0)
+            }
+        }
+    };
+}
+
 mod event;
 mod file;
 mod process;

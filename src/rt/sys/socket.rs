@@ -10,16 +10,12 @@ use syscalls::{Sysno, syscall2, syscall3, syscall4, syscall5, syscall6};
 pub const AF_INET: u16 = 2;
 pub const AF_INET6: u16 = 10;
 
-/// `SOCK_*` type and flags for `socket` and `accept4`.
-#[derive(Clone, Copy)]
-pub struct Sock(usize);
-impl Sock {
-    pub const STREAM: Sock = Sock(1);
-    pub const NONBLOCK: Sock = Sock(0o4000);
-    pub const CLOEXEC: Sock = Sock(0o2000000);
-    /// Combines two flag sets.
-    pub const fn with(self, other: Sock) -> Sock {
-        Sock(self.0 | other.0)
+flags! {
+    /// `SOCK_*` type and flags for `socket` and `accept4`.
+    Sock(usize) {
+        STREAM = 1;
+        NONBLOCK = 0o4000;
+        CLOEXEC = 0o2000000;
     }
 }
 
@@ -156,17 +152,13 @@ pub fn accept4(fd: BorrowedFd, flags: Sock) -> Result<(OwnedFd, SockAddr)> {
     Ok((OwnedFd::from_ret(ret), addr))
 }
 
-/// `MSG_*` flags for `sendto`.
-#[derive(Clone, Copy)]
-pub struct Msg(usize);
-impl Msg {
-    /// More data follows (the body, by sendfile): hold the partial frame.
-    pub const MORE: Msg = Msg(0x8000);
-    /// Never raise SIGPIPE (it is ignored anyway; belt and braces).
-    pub const NOSIGNAL: Msg = Msg(0x4000);
-    /// Combines two flag sets.
-    pub const fn with(self, other: Msg) -> Msg {
-        Msg(self.0 | other.0)
+flags! {
+    /// `MSG_*` flags for `sendto`.
+    Msg(usize) {
+        /// More data follows (the body, by sendfile): hold the partial frame.
+        MORE = 0x8000;
+        /// Never raise SIGPIPE (it is ignored anyway; belt and braces).
+        NOSIGNAL = 0x4000;
     }
 }
 
