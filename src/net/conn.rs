@@ -292,14 +292,7 @@ impl Conn {
                     }
                     // Drop the answered request; keep pipelined bytes.
                     let consumed = self.head_len.min(self.in_len);
-                    // By hand: copy_within brings a panic path along.
-                    for i in consumed..self.in_len {
-                        let b = self.input.get(i).copied().unwrap_or(0);
-                        if let Some(dst) = self.input.get_mut(i - consumed) {
-                            *dst = b;
-                        }
-                    }
-                    self.in_len -= consumed;
+                    self.in_len = super::move_to_front(self.input, consumed, self.in_len);
                     self.head_len = 0;
                     self.state = State::Reading;
                     if self.in_len == 0 {

@@ -264,17 +264,8 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
                 drive(&ep, &mut table, slot, &mut cx);
             }
         }
-        // Move the newly listed to the front (by hand: copy_within brings
-        // a panic path along).
-        let mut kept = 0;
-        for i in turns..table.ready_len {
-            let slot = table.ready.get(i).copied().unwrap_or(0);
-            if let Some(entry) = table.ready.get_mut(kept) {
-                *entry = slot;
-            }
-            kept += 1;
-        }
-        table.ready_len = kept;
+        // Those listed during this pass move up for the next.
+        table.ready_len = super::move_to_front(table.ready, turns, table.ready_len);
 
         if now >= next_tick || stopping_at.is_some() {
             next_tick = now + 1;
