@@ -27,6 +27,14 @@ const Q_SCALE_THOUSANDTHS: u16 = 1000;
 /// At most this many digits after the decimal point of a qvalue (§12.4.2).
 const QVALUE_MAX_DECIMALS: usize = 3;
 
+/// Whether a listing is asked for as JSON: the `Accept` header (RFC 9110
+/// §12.5.1) names `application/json` anywhere. (Weights are not read yet:
+/// a client that sends this media type wants it.)
+pub fn wants_json(accept: Option<&[u8]>) -> bool {
+    const JSON: &[u8] = b"application/json";
+    accept.is_some_and(|a| a.windows(JSON.len()).any(|w| w == JSON))
+}
+
 /// Whether the client accepts the content-coding `coding` (a token such as
 /// `b"br"`, `b"zstd"`, `b"gzip"`): exactly `preference(header, coding) > 0`.
 pub fn accepts(header: Option<&[u8]>, coding: &[u8]) -> bool {

@@ -8,6 +8,7 @@ use crate::buf::Buf;
 use crate::fs::listing::{self, Filter, MAX_LISTING_ENTRIES};
 use crate::fs::page::{self, Entry};
 use crate::fs::path::MAX_PATH_BYTES;
+use crate::http::encoding;
 use crate::http::response::{self, Status};
 use crate::rt::sys::{self, CStr, Errno, OwnedFd};
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -26,10 +27,7 @@ impl Cx<'_, '_, '_> {
                 None => return self.error(Status::ServiceUnavailable, b""),
             },
         };
-        let json = self
-            .req
-            .accept
-            .is_some_and(|a| a.windows(16).any(|w| w == b"application/json"));
+        let json = encoding::wants_json(self.req.accept);
         let mut entries = [Entry::EMPTY; MAX_LISTING_ENTRIES];
         let filter = Filter {
             hide_dotfiles: self.site.options.hide_dotfiles,
