@@ -15,6 +15,7 @@ pub mod http;
 pub mod log;
 pub mod net;
 pub mod rt;
+pub mod sandbox;
 pub mod serve;
 #[cfg(test)]
 mod testing;
