@@ -4,6 +4,8 @@
 
 use crate::http::syntax::is_tchar;
 use crate::net::addr;
+use crate::sandbox::Mode;
+use crate::sandbox::user::{self, UserSpec};
 use crate::serve::Options;
 
 /// The most `--header` options; each is copied into every response head,
@@ -51,6 +53,10 @@ Serve the files of DIR over HTTP, like `python3 -m http.server`.
   --no-listing            answer 403 for directories without an index.html
   --hide-dotfiles         leave names starting with '.' out of listings
   -q, --quiet             no access log
+  --user USER[:GROUP]     when started as root, serve as this user (default nobody);
+                          files only root may read then get 403
+  --sandbox on|off|log    confine workers with Landlock and seccomp (default on);
+                          log: let forbidden syscalls through and log them (dmesg)
   -h, --help              show this help
   -V, --version           show the version
 ";
@@ -76,6 +82,9 @@ pub struct Config<'a> {
     pub header_count: usize,
     pub options: Options,
     pub quiet: bool,
+    /// `--user`; None: the default user (`nobody`) when started as root.
+    pub user: Option<UserSpec<'a>>,
+    pub sandbox: Mode,
 }
 
 /// What the command line asks for.
@@ -110,11 +119,13 @@ enum Opt {
     NoListing,
     HideDotfiles,
     Quiet,
+    User,
+    Sandbox,
 }
 
 /// Short name (or empty), long name, and meaning of every option. A table
 /// scanned by a loop is a fraction of the code of a `match` on strings.
-const OPTIONS: [(&str, &str, Opt); 13] = [
+const OPTIONS: [(&str, &str, Opt); 15] = [
     ("-h", "--help", Opt::Help),
     ("-V", "--version", Opt::Version),
     ("-b", "--bind", Opt::Bind),
@@ -128,6 +139,8 @@ const OPTIONS: [(&str, &str, Opt); 13] = [
     ("", "--no-listing", Opt::NoListing),
     ("", "--hide-dotfiles", Opt::HideDotfiles),
     ("-q", "--quiet", Opt::Quiet),
+    ("", "--user", Opt::User),
+    ("", "--sandbox", Opt::Sandbox),
 ];
 
 fn error<'a>(message: &'static str, arg: &'a [u8]) -> Error<'a> {
@@ -152,6 +165,8 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
             spa: false,
         },
         quiet: false,
+        user: None,
+        sandbox: Mode::On,
     };
     let mut port_seen = false;
     let mut rest = args.iter();
@@ -228,6 +243,18 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
             Opt::NoListing => config.options.listing = false,
             Opt::HideDotfiles => config.options.hide_dotfiles = true,
             Opt::Quiet => config.quiet = true,
+            Opt::User => {
+                config.user =
+                    Some(user::parse_spec(v).ok_or(error("not a user 'USER[:GROUP]'", v))?);
+            }
+            Opt::Sandbox => {
+                config.sandbox = match v {
+                    b"on" => Mode::On,
+                    b"off" => Mode::Off,
+                    b"log" => Mode::Log,
+                    _ => return Err(error("--sandbox takes on, off or log, not", v)),
+                };
+            }
         }
     }
     Ok(Command::Serve(config))
@@ -322,6 +349,9 @@ mod tests {
             "--no-listing",
             "--hide-dotfiles",
             "-q",
+            "--user=www-data:100",
+            "--sandbox",
+            "log",
         ]);
         assert_eq!(c.port, 0);
         let mut v6 = [0u8; 16];
@@ -340,6 +370,16 @@ mod tests {
                 && c.options.hide_dotfiles
                 && c.quiet
         );
+        assert_eq!(
+            c.user,
+            Some(UserSpec {
+                user: user::Id::Name(b"www-data"),
+                group: Some(user::Id::Number(100))
+            })
+        );
+        assert_eq!(c.sandbox, Mode::Log);
+        let d = serve(&[]);
+        assert_eq!((d.user, d.sandbox), (None, Mode::On));
         assert_eq!(
             serve(&["8000", "--bind", "127.0.0.1"]).bind,
             Bind::V4([127, 0, 0, 1])
@@ -364,6 +404,12 @@ mod tests {
             "not a header line 'Name: value'"
         );
         assert_eq!(fails(&["--cors=1"]), "takes no value");
+        assert_eq!(fails(&["--user", "a:b:c"]), "not a user 'USER[:GROUP]'");
+        assert_eq!(fails(&["--user="]), "not a user 'USER[:GROUP]'");
+        assert_eq!(
+            fails(&["--sandbox", "maybe"]),
+            "--sandbox takes on, off or log, not"
+        );
         let long = format!("X-Long: {}", "v".repeat(1100));
         assert_eq!(
             fails(&["-H", &long]),

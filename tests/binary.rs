@@ -6,8 +6,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-/// The size budget in bytes (the project aims at 32 KiB).
-const MAX_BINARY_BYTES: u64 = 48 * 1024;
+/// The size budget in bytes (issue 7: 56 KiB with the sandbox; the
+/// project aims at 32 KiB).
+const MAX_BINARY_BYTES: u64 = 56 * 1024;
 
 fn release_binary() -> PathBuf {
     let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("release-check");

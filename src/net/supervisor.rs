@@ -14,9 +14,10 @@ use crate::net::listen::{self, Step};
 use crate::net::worker::{self, Setup};
 use crate::rt::out::{self, MAX_LINE_BYTES};
 use crate::rt::sys::{
-    self, BorrowedFd, CStr, Clock, Errno, SHUT_RDWR, SIGCHLD, SIGINT, SIGKILL, SIGPIPE, SIGTERM,
-    SigHow, SigSet,
+    self, BorrowedFd, CStr, Clock, Errno, SHUT_RDWR, SIGCHLD, SIGINT, SIGKILL, SIGPIPE, SIGSYS,
+    SIGTERM, SigHow, SigSet,
 };
+use crate::sandbox;
 use crate::serve::Site;
 
 /// The most worker processes (`--workers` is checked against it): the
@@ -65,7 +66,19 @@ pub fn run(config: &Config) -> i32 {
             out::die(what.as_bytes(), e)
         }
     };
+    // Root is no longer needed: the listener and the root are open.
+    let privileges = sandbox::drop_privileges(
+        config.user,
+        root.dir(),
+        config.directory,
+        config.options.listing,
+    );
+    let support = sandbox::probe(config.sandbox);
     banner(config.bind, local.port());
+    let mut mem = [0u8; MAX_LINE_BYTES];
+    let mut line = Buf::new(&mut mem);
+    privileges.describe(&mut line);
+    out::write_all(BorrowedFd::STDOUT, line.as_bytes());
 
     // Signals are read from a signalfd, so they must be blocked; workers
     // inherit the mask and make their own signalfd.
@@ -112,6 +125,8 @@ pub fn run(config: &Config) -> i32 {
                     max_connections: config.max_connections,
                     timeout_secs: config.timeout_secs,
                     quiet: config.quiet,
+                    sandbox: config.sandbox,
+                    support,
                 };
                 sys::exit_group(worker::run(setup))
             }
@@ -124,6 +139,11 @@ pub fn run(config: &Config) -> i32 {
             }
         }
     };
+    // The last start-up step before the workers: from here on the supervisor, and every
+    // worker it forks, runs under its seccomp filter.
+    if let Err((what, e)) = sandbox::confine_supervisor(config.sandbox, support) {
+        out::die(what, e);
+    }
     for (i, pid) in pids.iter_mut().enumerate().take(count) {
         *pid = spawn(i);
     }
@@ -231,7 +251,9 @@ fn address(buf: &mut Buf, bind: Bind, port: u16) {
     buf.byte(b':').u64(u64::from(port));
 }
 
-/// `httpd: worker 1 (pid 123) was killed by signal 9; restarting`.
+/// `httpd: worker 1 (pid 123) was killed by signal 9; restarting`, or
+/// `... was killed by SIGSYS (sandbox violation); ...`: seccomp kills a
+/// process that makes a syscall off its list with SIGSYS.
 fn report_death(index: usize, pid: i32, status: i32) {
     let mut mem = [0u8; MAX_LINE_BYTES];
     let mut line = Buf::new(&mut mem);
@@ -242,6 +264,9 @@ fn report_death(index: usize, pid: i32, status: i32) {
         .str(") ");
     match exit_code(status) {
         Some(code) => line.str("exited with status ").u64(code as u64),
+        None if status & 0x7f == SIGSYS as i32 => {
+            line.str("was killed by SIGSYS (sandbox violation)")
+        }
         None => line
             .str("was killed by signal ")
             .u64((status & 0x7f) as u64),

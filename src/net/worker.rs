@@ -16,6 +16,7 @@ use crate::rt::sys::{
     self, BorrowedFd, Clock, Epoll, EpollEvent, EpollOp, Errno, OwnedFd, SIGINT, SIGTERM, SigSet,
     Sock,
 };
+use crate::sandbox::{self, Mode, Support};
 use crate::serve::{PAGE_BYTES, Scratch, Site};
 
 /// Events taken from one `epoll_wait`: enough that a busy turn serves
@@ -43,6 +44,9 @@ pub struct Setup<'a> {
     pub max_connections: usize,
     pub timeout_secs: u32,
     pub quiet: bool,
+    /// `--sandbox`, and what the kernel offers for it.
+    pub sandbox: Mode,
+    pub support: Support,
 }
 
 /// The connection slots and the stack of free ones.
@@ -95,6 +99,12 @@ pub fn run(setup: Setup) -> i32 {
             return EXIT_CANNOT_START;
         }
     };
+    // Everything is set up; confine the worker before its first accept.
+    let root = setup.site.root.dir();
+    if let Err((what, e)) = sandbox::confine_worker(setup.sandbox, setup.support, root) {
+        out::error(what, e);
+        return EXIT_CANNOT_START;
+    }
     match serve(setup, parts) {
         Ok(()) => 0,
         Err(e) => out::die(b"worker failed", e),
@@ -102,8 +112,8 @@ pub fn run(setup: Setup) -> i32 {
 }
 
 /// The exit status of a worker that could not set itself up (mapping its
-/// memory, creating its epoll set): the supervisor then gives up rather
-/// than restart it forever.
+/// memory, creating its epoll set, confining itself): the supervisor then
+/// gives up rather than restart it forever.
 pub const EXIT_CANNOT_START: i32 = 3;
 
 /// What a worker sets up before serving.

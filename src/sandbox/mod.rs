@@ -1,5 +1,299 @@
-//! The sandbox: what a worker (and the supervisor) may still do once it
-//! serves. Pure parts: `user` (the `--user` option and the passwd/group
-//! files) and `bpf` (the seccomp filter assembler).
+//! The sandbox: what the server may still do once it serves. A worker
+//! reads client bytes, so it is confined as tightly as it can be: no
+//! privileges (`drop_privileges`: root becomes `--user`, default
+//! `nobody`), no new ones and no core dumps (`harden`), Landlock (read
+//! files and directories beneath the served root, nothing else on the
+//! file system, no TCP bind or connect, no signals or abstract sockets
+//! outside its domain), and a seccomp allow-list of exactly the syscalls
+//! it makes (`WORKER`). The supervisor, which never touches client input,
+//! gets its own list (`SUPERVISOR`) after start-up.
+//!
+//! This module is the one place that says what is allowed: one line per
+//! syscall or file right, naming the code path that needs it. A new
+//! syscall anywhere in the server needs its line here, or a worker dies
+//! with SIGSYS the first time it makes it (which the integration tests,
+//! run with the sandbox on, catch).
+//!
+//! Pure parts: `user` (the `--user` option and the passwd/group files)
+//! and `bpf` (the filter assembler).
 
+pub mod bpf;
 pub mod user;
+
+mod privileges;
+pub use privileges::{Privileges, drop_privileges};
+
+use crate::rt::out;
+use crate::rt::sys::{
+    self, BorrowedFd, Errno, LandlockRuleset, Prctl, Rlimit, SIGCHLD, SIGKILL, SIGTERM, SockFilter,
+    Sysno,
+};
+use bpf::{Args, Rule};
+
+/// `--sandbox`: how workers and the supervisor are confined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Landlock and seccomp; a forbidden syscall kills the process.
+    On,
+    /// Neither (for debugging): only the privilege drop, no-new-privs and
+    /// no core dumps remain.
+    Off,
+    /// As `On`, but a forbidden syscall is only logged by the kernel
+    /// (`SECCOMP_RET_LOG`), so an operator can find a missing one.
+    Log,
+}
+
+/// What this kernel offers, probed once by the supervisor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Support {
+    /// The Landlock ABI version; 0 when Landlock is missing or unused.
+    pub landlock_abi: u32,
+    /// seccomp filters with the action the mode needs.
+    pub seccomp: bool,
+}
+
+/// Shorthand for a rule without an argument check.
+const fn any(nr: Sysno) -> Rule {
+    Rule::any(nr as u32)
+}
+
+/// A rule whose argument `arg` must be one of `values`.
+const fn one_of(nr: Sysno, arg: u32, values: &'static [u32]) -> Rule {
+    Rule {
+        nr: nr as u32,
+        args: Args::OneOf(arg, values),
+    }
+}
+
+/// A rule whose `int` argument `arg` must have none of the bits of `mask`.
+const fn none_of(nr: Sysno, arg: u32, mask: u32) -> Rule {
+    Rule {
+        nr: nr as u32,
+        args: Args::NoneOf(arg, mask),
+    }
+}
+
+/// `O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE`
+/// (asm-generic/fcntl.h): a worker never opens anything for writing.
+const OPEN_WRITE_FLAGS: u32 = 0o1 | 0o2 | 0o100 | 0o1000 | 0o2000 | 0o20000000;
+
+/// `PROT_EXEC` (asm-generic/mman-common.h): no memory is ever executable.
+const PROT_EXEC: u32 = 0x4;
+
+/// `MFD_CLOEXEC` (include/uapi/linux/memfd.h), the only memfd flag used.
+const MFD_CLOEXEC: u32 = 1;
+
+/// Every syscall a worker makes once it serves, and why. The worker
+/// installs this filter as the last step of its set-up, so what it does
+/// before (mapping memory, creating its epoll set) is not listed here but
+/// in `SUPERVISOR`.
+const WORKER: &[Rule] = &[
+    any(Sysno::epoll_wait),                         // worker: the event loop
+    any(Sysno::epoll_ctl),                          // worker: connection interest, pausing accept
+    any(Sysno::clock_gettime), // worker: deadlines and the Date header, once a turn
+    any(Sysno::accept4),       // worker: new connections
+    any(Sysno::read),          // conn: request heads; worker: the signalfd
+    any(Sysno::sendto),        // conn: response heads and small bodies (send)
+    any(Sysno::sendfile),      // conn: file bodies and listing pages
+    any(Sysno::shutdown),      // conn: half-close before a lingering close
+    any(Sysno::close),         // every OwnedFd: sockets, files, pages
+    any(Sysno::openat2),       // fs::root: every path, beneath the root
+    none_of(Sysno::openat, 2, OPEN_WRITE_FLAGS), // fs::root: the walk without openat2
+    any(Sysno::fstat),         // serve: type, size and validators of an opened file
+    any(Sysno::pread64),       // serve: small bodies sent with their head
+    any(Sysno::getdents64),    // fs::listing: directory entries
+    any(Sysno::newfstatat),    // fs::listing: each entry's type, size and time
+    one_of(Sysno::memfd_create, 1, &[MFD_CLOEXEC]), // serve::listing: rendered pages
+    any(Sysno::write),         // serve::listing: pages into memfds; log, out: stderr
+    any(Sysno::exit_group),    // worker: exit after shutdown or a fatal error
+    any(Sysno::restart_syscall), // kernel: resumes a call interrupted by SIGSTOP
+];
+
+/// What the supervisor makes once it has started, and what a worker it
+/// forks makes while setting itself up. Filters are inherited by fork and
+/// can only be added to, so a worker runs under this filter and then its
+/// own: this list holds `WORKER` too (see `confine_supervisor`). What the
+/// supervisor can never do again: execute anything, create, bind or
+/// connect a socket, open a file for writing, ptrace, mount.
+const SUPERVISOR: &[Rule] = &[
+    one_of(Sysno::clone, 0, &[SIGCHLD]), // supervisor: fork a worker (no threads, no namespaces)
+    any(Sysno::wait4),                   // supervisor: reap ended workers
+    one_of(Sysno::kill, 1, &[SIGTERM, SIGKILL]), // supervisor: stop workers
+    any(Sysno::nanosleep),               // supervisor: pace worker restarts
+    any(Sysno::getppid),                 // new worker: is its parent still there
+    one_of(
+        Sysno::prctl,
+        0,
+        &[
+            Prctl::SET_PDEATHSIG.0,    // new worker: die with the supervisor
+            Prctl::SET_NO_NEW_PRIVS.0, // new worker: harden
+            Prctl::SET_DUMPABLE.0,     // new worker: harden
+        ],
+    ),
+    one_of(Sysno::prlimit64, 1, &[Rlimit::CORE.0]), // new worker: harden (no core file)
+    none_of(Sysno::mmap, 2, PROT_EXEC), // new worker: its connection table, never executable
+    any(Sysno::epoll_create1),          // new worker: its event loop
+    any(Sysno::signalfd4),              // new worker: SIGTERM and SIGINT as events
+    any(Sysno::landlock_create_ruleset), // new worker: its Landlock domain
+    any(Sysno::landlock_add_rule),      // new worker: the rule for the root
+    any(Sysno::landlock_restrict_self), // new worker: enter the domain
+    any(Sysno::seccomp),                // new worker: install WORKER
+];
+
+/// `LANDLOCK_ACCESS_FS_*` (include/uapi/linux/landlock.h) a worker keeps
+/// beneath the served root: opening files for reading (fs::root) and
+/// listing directories (fs::listing). Nothing else, anywhere: no write,
+/// execute, create, remove, rename, truncate or device ioctl.
+const FS_READ_FILE: u64 = 1 << 2;
+const FS_READ_DIR: u64 = 1 << 3;
+
+/// Every file-system right the kernel's Landlock ABI knows: 13 in ABI 1
+/// (EXECUTE ... MAKE_SYM), REFER from ABI 2, TRUNCATE from 3, IOCTL_DEV
+/// from 5. All of them are handled (denied unless a rule grants them).
+fn fs_rights(abi: u32) -> u64 {
+    let known = match abi {
+        0 => 0,
+        1 => 13,
+        2 => 14,
+        3 | 4 => 15,
+        _ => 16,
+    };
+    (1u64 << known) - 1
+}
+
+/// `LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP` (ABI
+/// 4+): handled, and no rule grants them, so a worker can neither bind
+/// nor connect a TCP socket (the listener is already bound).
+const NET_TCP: u64 = 1 | 2;
+
+/// `LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL` (ABI 6+):
+/// no connecting to abstract Unix sockets and no signals to processes
+/// outside the worker's own domain (the supervisor, other workers).
+const SCOPES: u64 = 1 | 2;
+
+/// The first Landlock ABI with network rules, and with scopes.
+const LANDLOCK_NET_ABI: u32 = 4;
+const LANDLOCK_SCOPE_ABI: u32 = 6;
+
+/// Finds out what the kernel offers for `mode`, and says once, on stderr,
+/// what is missing (the server then goes on with what there is).
+pub fn probe(mode: Mode) -> Support {
+    if mode == Mode::Off {
+        out::stderr(
+            b"httpd: warning: --sandbox off: workers are not confined by Landlock or seccomp\n",
+        );
+        return Support {
+            landlock_abi: 0,
+            seccomp: false,
+        };
+    }
+    let landlock_abi = match sys::landlock_abi_version() {
+        Ok(abi) => abi,
+        Err(e) => {
+            out::error(
+                b"Landlock is unavailable; workers are confined by seccomp and the path checks",
+                e,
+            );
+            0
+        }
+    };
+    let action = match mode {
+        Mode::Log => bpf::RET_LOG,
+        _ => bpf::RET_KILL_PROCESS,
+    };
+    let seccomp = match sys::seccomp_action_avail(action) {
+        Ok(()) => true,
+        Err(e) => {
+            out::error(
+                b"seccomp is unavailable; workers run without a syscall filter",
+                e,
+            );
+            false
+        }
+    };
+    Support {
+        landlock_abi,
+        seccomp,
+    }
+}
+
+/// No new privileges (no set-uid binary or file capability can ever raise
+/// them again; required for seccomp and Landlock), not dumpable (no core
+/// file and no ptrace by other processes of the same user: TLS keys will
+/// live in this memory), and a zero core size on top.
+fn harden() -> Result<(), Errno> {
+    sys::prctl(Prctl::SET_NO_NEW_PRIVS, 1)?;
+    sys::prctl(Prctl::SET_DUMPABLE, 0)?;
+    sys::setrlimit(Rlimit::CORE, 0, 0)
+}
+
+/// The step of a confinement that failed, for the error line.
+pub type Failed = (&'static [u8], Errno);
+
+/// Confines the supervisor once it has started: `harden`, then the
+/// `SUPERVISOR` filter (with `WORKER`, which every worker it forks will
+/// run under too).
+pub fn confine_supervisor(mode: Mode, support: Support) -> Result<(), Failed> {
+    harden().map_err(|e| (&b"cannot harden the supervisor"[..], e))?;
+    if mode != Mode::Off && support.seccomp {
+        install(&SUPERVISOR_FILTER, mode)
+            .map_err(|e| (&b"cannot install the supervisor's seccomp filter"[..], e))?;
+    }
+    Ok(())
+}
+
+/// Confines a worker before its first accept: `harden`, Landlock beneath
+/// `root`, then the `WORKER` filter, last.
+pub fn confine_worker(mode: Mode, support: Support, root: BorrowedFd) -> Result<(), Failed> {
+    harden().map_err(|e| (&b"cannot harden a worker"[..], e))?;
+    if mode == Mode::Off {
+        return Ok(());
+    }
+    if support.landlock_abi > 0 {
+        landlock(support.landlock_abi, root).map_err(|e| (&b"cannot enter Landlock"[..], e))?;
+    }
+    if support.seccomp {
+        install(&WORKER_FILTER, mode)
+            .map_err(|e| (&b"cannot install the seccomp filter"[..], e))?;
+    }
+    Ok(())
+}
+
+/// Restricts this process to reading beneath `root`, with the best the
+/// kernel's Landlock `abi` offers.
+pub fn landlock(abi: u32, root: BorrowedFd) -> Result<(), Errno> {
+    let ruleset = LandlockRuleset {
+        handled_access_fs: fs_rights(abi),
+        handled_access_net: if abi >= LANDLOCK_NET_ABI { NET_TCP } else { 0 },
+        scoped: if abi >= LANDLOCK_SCOPE_ABI { SCOPES } else { 0 },
+    };
+    let fd = sys::landlock_create_ruleset(&ruleset)?;
+    sys::landlock_add_path_beneath(fd.as_fd(), root, FS_READ_FILE | FS_READ_DIR)?;
+    sys::landlock_restrict_self(fd.as_fd())
+}
+
+/// The worker's filter, assembled at compile time.
+pub const WORKER_FILTER: [SockFilter; bpf::program_len(&[WORKER])] =
+    bpf::assemble(&[WORKER], bpf::RET_KILL_PROCESS);
+
+/// The supervisor's filter, assembled at compile time: its own list and
+/// the worker's (see `SUPERVISOR`).
+pub const SUPERVISOR_FILTER: [SockFilter; bpf::program_len(&[SUPERVISOR, WORKER])] =
+    bpf::assemble(&[SUPERVISOR, WORKER], bpf::RET_KILL_PROCESS);
+
+/// Installs `program`, with `ret LOG` for its kills under `--sandbox log`.
+fn install(program: &[SockFilter], mode: Mode) -> Result<(), Errno> {
+    if mode != Mode::Log {
+        return sys::seccomp_set_mode_filter(program);
+    }
+    let mut copy = [SockFilter::default(); bpf::MAX_INSNS];
+    let copy = copy.get_mut(..program.len()).ok_or(Errno::E2BIG)?;
+    for (to, from) in copy.iter_mut().zip(program) {
+        *to = *from;
+    }
+    bpf::log_instead_of_kill(copy);
+    sys::seccomp_set_mode_filter(copy)
+}
+
+#[cfg(test)]
+mod tests;

@@ -89,6 +89,8 @@ pub const SIGKILL: u32 = 9;
 pub const SIGPIPE: u32 = 13;
 pub const SIGTERM: u32 = 15;
 pub const SIGCHLD: u32 = 17;
+/// What seccomp kills a process with for a syscall off its list.
+pub const SIGSYS: u32 = 31;
 
 /// A set of signals, the kernel's 64-bit `sigset_t` (read by the kernel
 /// through a pointer, hence never by Rust).

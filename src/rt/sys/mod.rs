@@ -16,8 +16,8 @@
 
 use core::marker::PhantomData;
 
-pub use syscalls::Errno;
-use syscalls::{Sysno, syscall1};
+use syscalls::syscall1;
+pub use syscalls::{Errno, Sysno};
 
 /// A set of flags of one kind: a newtype over the kernel's integer, the
 /// named values (the C constant without its prefix), and `with` to
@@ -39,11 +39,13 @@ macro_rules! flags {
     };
 }
 
+mod confine;
 mod event;
 mod file;
 mod process;
 mod socket;
 
+pub use confine::*;
 pub use event::*;
 pub use file::*;
 pub use process::*;

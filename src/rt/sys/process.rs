@@ -1,10 +1,10 @@
 //! Process and memory shims: exit, fork (single-threaded only), wait,
-//! kill, memory mapped once at start, resource limits, CPU count. See
+//! kill, memory mapped once at start, the descriptor limit, CPU count. See
 //! `rt::sys` for the rules every shim follows.
 
 use core::mem::size_of;
 
-use super::{Errno, Result, SIGCHLD};
+use super::{Errno, Result, Rlimit, SIGCHLD, getrlimit, setrlimit};
 use syscalls::{Sysno, syscall0, syscall1, syscall2, syscall3, syscall4, syscall5, syscall6};
 
 /// exit_group(2): ends every thread of the process.
@@ -78,15 +78,6 @@ pub fn kill(pid: i32, signal: u32) -> Result<()> {
     Ok(())
 }
 
-/// prctl(2) `PR_SET_PDEATHSIG`: have the kernel send `signal` to this
-/// process when its parent dies, so workers never outlive the supervisor.
-pub fn set_parent_death_signal(signal: u32) -> Result<()> {
-    const PR_SET_PDEATHSIG: usize = 1;
-    // SAFETY: this prctl touches no user memory.
-    unsafe { syscall2(Sysno::prctl, PR_SET_PDEATHSIG, signal as usize) }?;
-    Ok(())
-}
-
 /// getppid(2).
 pub fn getppid() -> i32 {
     // SAFETY: getppid touches no user memory and cannot fail.
@@ -136,29 +127,13 @@ pub fn mmap_array<T>(n: usize, mut init: impl FnMut(usize) -> T) -> Result<&'sta
 }
 
 /// `RLIMIT_NOFILE`: raises the soft limit on open files to the hard limit
-/// (prlimit64(2)) and returns the new soft limit.
+/// and returns the new soft limit.
 pub fn raise_nofile_limit() -> Result<u64> {
-    const RLIMIT_NOFILE: usize = 7;
-    let mut lim = [0u64; 2]; // rlim_cur, rlim_max
-    // SAFETY: the kernel writes one 16-byte `struct rlimit64` into `lim`.
-    unsafe {
-        syscall4(
-            Sysno::prlimit64,
-            0,
-            RLIMIT_NOFILE,
-            0,
-            lim.as_mut_ptr() as usize,
-        )
-    }?;
-    if lim[0] < lim[1] {
-        let new = [lim[1], lim[1]];
-        // SAFETY: the kernel reads the 16-byte `new`.
-        if unsafe { syscall4(Sysno::prlimit64, 0, RLIMIT_NOFILE, new.as_ptr() as usize, 0) }.is_ok()
-        {
-            lim[0] = lim[1];
-        }
+    let (soft, hard) = getrlimit(Rlimit::NOFILE)?;
+    if soft < hard && setrlimit(Rlimit::NOFILE, hard, hard).is_ok() {
+        return Ok(hard);
     }
-    Ok(lim[0])
+    Ok(soft)
 }
 
 /// sched_getaffinity(2): how many CPUs this process may run on.
