@@ -126,56 +126,6 @@ fn time_to_close(s: &mut TcpStream, limit: Duration) -> Option<Duration> {
     None
 }
 
-/// Sends `sig` (e.g. "KILL") to process `pid`.
-fn kill(sig: &str, pid: i32) {
-    let ok = Command::new("kill")
-        .args([&format!("-{sig}"), &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success(), "kill -{sig} {pid}");
-}
-
-/// Fields of /proc/PID/stat after the command name: state, ppid, ...
-fn proc_stat(pid: i32) -> Option<Vec<String>> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = &stat[stat.rfind(')')? + 1..];
-    Some(after.split_whitespace().map(str::to_string).collect())
-}
-
-/// The live (not zombie) children of `pid`, found by scanning /proc.
-fn children_of(pid: u32) -> Vec<i32> {
-    let mut kids = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(p) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        if let Some(f) = proc_stat(p)
-            && f.get(1).map(String::as_str) == Some(&pid.to_string())
-            && f[0] != "Z"
-        {
-            kids.push(p);
-        }
-    }
-    kids.sort();
-    kids
-}
-
-/// Waits until `server` has exactly `n` worker processes; their pids.
-fn workers(server: &Server, n: usize) -> Vec<i32> {
-    let start = Instant::now();
-    loop {
-        let kids = children_of(server.child.id());
-        if kids.len() == n {
-            return kids;
-        }
-        assert!(
-            start.elapsed() < WAIT,
-            "expected {n} workers, found {kids:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// User plus system CPU time of `pid`, in clock ticks.
 fn cpu_ticks(pid: i32) -> u64 {
     let f = proc_stat(pid).expect("worker stat");
@@ -649,7 +599,10 @@ fn silent_connection_is_closed_after_timeout() {
     assert_eq!(server.get("/a.txt", &[]).body, b"a\n");
 }
 
-/// With the table full (`--max-connections 4`) a fifth client waits without the worker spinning, and is served once a slot frees.
+/// With the table full of busy connections (`--max-connections 4`, each
+/// in the middle of a request head), a fifth client waits without the
+/// worker spinning; as soon as one of them is answered and idles, the
+/// fifth takes its slot (the oldest idle connection is closed for it).
 #[test]
 fn full_table_waits_then_serves_again() {
     let dir = TempDir::new("full");
@@ -664,6 +617,8 @@ fn full_table_waits_then_serves_again() {
             let mut s = server.connect();
             s.write_all(&keep_alive_get("/a.txt")).unwrap();
             assert_eq!(read_response(&mut s, false).body, b"slot\n");
+            // Busy: half of the next request head.
+            s.write_all(b"GET /a.txt HTTP/1.1\r\n").unwrap();
             s
         })
         .collect();
@@ -673,7 +628,7 @@ fn full_table_waits_then_serves_again() {
     assert_eq!(
         probe(&mut fifth, Duration::from_millis(1500)),
         Probe::Open,
-        "answered although all 4 slots are held"
+        "answered although all 4 slots are busy"
     );
     let spent = cpu_ticks(worker) - ticks;
     // 1.5 s of waiting is 150 ticks; a loop spinning on the listener
@@ -682,25 +637,108 @@ fn full_table_waits_then_serves_again() {
         spent < 75,
         "the worker used {spent} ticks of CPU in 1.5 s while the table was full"
     );
-    // The held ones are still served.
-    held[0].write_all(&keep_alive_get("/a.txt")).unwrap();
+    // One of them finishes its head: it is answered, goes idle, and gives
+    // its slot to the fifth, which is answered too.
+    held[0].write_all(b"Host: test\r\n\r\n").unwrap();
     assert_eq!(read_response(&mut held[0], false).body, b"slot\n");
-    // Freeing one slot lets the fifth in.
-    drop(held.pop());
     let r = read_response(&mut fifth, false);
     assert_eq!((r.status, r.body.as_slice()), (200, &b"slot\n"[..]));
-    drop(held);
-    drop(fifth);
-    // All slots free again: four at once, and then more.
-    let mut again: Vec<TcpStream> = (0..4).map(|_| server.connect()).collect();
-    for s in &mut again {
-        s.write_all(&keep_alive_get("/a.txt")).unwrap();
+    assert_eq!(time_to_close(&mut held[0], WAIT).is_some(), true);
+    // The other busy ones are still served.
+    for s in &mut held[1..] {
+        s.write_all(b"Host: test\r\n\r\n").unwrap();
         assert_eq!(read_response(s, false).body, b"slot\n");
     }
-    drop(again);
+    drop(held);
+    drop(fifth);
     for _ in 0..5 {
         assert_eq!(server.get("/a.txt", &[]).body, b"slot\n");
     }
+}
+
+/// Sockets that connect and send nothing cannot lock new clients out:
+/// with 200 of them against 50 slots, a normal client is answered at once
+/// (the oldest idle connections make room), not after the timeout.
+#[test]
+fn idle_sockets_do_not_lock_clients_out() {
+    let dir = TempDir::new("idle-lockout");
+    dir.write("a.txt", "served\n");
+    let server = Server::start(
+        dir.path(),
+        &["--max-connections", "50", "--workers", "1", "-q"],
+    );
+    let silent: Vec<TcpStream> = (0..200).map(|_| server.connect()).collect();
+    let start = Instant::now();
+    let mut s = server.connect();
+    s.write_all(&request("GET", "/a.txt", &[])).unwrap();
+    let r = read_response(&mut s, false);
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"served\n"[..]));
+    println!(
+        "answered after {:?} with 200 silent sockets",
+        start.elapsed()
+    );
+    // The silent ones that lost their slot were closed, not left hanging.
+    let mut silent = silent;
+    assert!(time_to_close(&mut silent[0], WAIT).is_some());
+}
+
+/// A request head must be complete `--timeout` seconds after the
+/// connection was accepted, however late its first byte comes: a client
+/// cannot hold a slot for two timeouts by waiting, then trickling.
+#[test]
+fn request_head_deadline_counts_from_accept() {
+    let dir = TempDir::new("head-deadline");
+    dir.write("a.txt", "a\n");
+    let server = Server::start(dir.path(), &["--timeout", "4", "-q"]);
+    let mut s = server.connect();
+    let start = Instant::now();
+    std::thread::sleep(Duration::from_secs(3));
+    s.write_all(b"G").unwrap();
+    time_to_close(&mut s, WAIT).expect("still open");
+    // Closed 4 s after accept (plus the once-a-second sweep), not 4 s
+    // after the first byte (7 s and more).
+    let closed = start.elapsed();
+    assert!(
+        closed < Duration::from_millis(6500),
+        "closed {closed:?} after connecting"
+    );
+}
+
+/// A listing ends its connection's turn: a client pipelining listings of
+/// a large directory (each costs milliseconds) does not keep the worker
+/// from answering another client in between.
+#[test]
+fn pipelined_listings_take_turns_with_others() {
+    let dir = TempDir::new("listing-turns");
+    dir.write("a.txt", "small\n");
+    std::fs::create_dir(dir.path().join("big")).unwrap();
+    for i in 0..4000 {
+        std::fs::File::create(dir.path().join(format!("big/file-number-{i:05}.txt"))).unwrap();
+    }
+    let server = Server::start(dir.path(), &["--workers", "1", "-q"]);
+    let mut flood = server.connect();
+    flood
+        .write_all(&b"HEAD /big/ HTTP/1.1\r\nHost: x\r\n\r\n".repeat(16))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    let mut other = server.connect();
+    other.write_all(&request("GET", "/a.txt", &[])).unwrap();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let log = order.clone();
+    let reader = std::thread::spawn(move || {
+        for _ in 0..16 {
+            assert_eq!(read_response(&mut flood, true).status, 200);
+        }
+        log.lock().unwrap().push("last listing");
+    });
+    assert_eq!(read_response(&mut other, false).body, b"small\n");
+    order.lock().unwrap().push("other client");
+    reader.join().unwrap();
+    assert_eq!(
+        *order.lock().unwrap(),
+        ["other client", "last listing"],
+        "the other client waited for all 16 listings"
+    );
 }
 
 /// A worker killed with SIGKILL is restarted and reported on stderr, and the server keeps serving.

@@ -41,6 +41,9 @@ pub const LINGER_SECS: i64 = 2;
 /// uploading a large body is cut off rather than drained forever.
 pub const LINGER_MAX_BYTES: usize = 64 * 1024;
 
+/// No slot: the end of the worker's idle list.
+pub const NO_SLOT: u32 = u32::MAX;
+
 /// Where a connection is in its request/response cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
@@ -93,6 +96,16 @@ pub struct Conn {
     pub interest: Option<Epoll>,
     /// Monotonic second after which the connection is closed.
     pub deadline: i64,
+    /// Monotonic second the connection began waiting for its current
+    /// request: its accept, or the end of the previous response. The
+    /// request head must be complete `timeout` after it, however slowly
+    /// its bytes trickle in.
+    since: i64,
+    /// Neighbours on the worker's list of idle connections (`NO_SLOT`
+    /// at either end), and whether the connection is on it.
+    pub idle_prev: u32,
+    pub idle_next: u32,
+    pub idle_listed: bool,
     /// The slot is on the worker's ready list. Survives close and reuse
     /// of the slot, so a slot is never listed twice.
     pub queued: bool,
@@ -123,6 +136,10 @@ impl Conn {
             state: State::Reading,
             interest: None,
             deadline: 0,
+            since: 0,
+            idle_prev: NO_SLOT,
+            idle_next: NO_SLOT,
+            idle_listed: false,
             queued: false,
             peer: SockAddr::default(),
             input,
@@ -139,13 +156,15 @@ impl Conn {
         }
     }
 
-    /// Takes a freshly accepted socket into this free slot.
-    pub fn open(&mut self, fd: OwnedFd, peer: SockAddr, deadline: i64) {
+    /// Takes a socket accepted at `now` into this free slot; its request
+    /// head must arrive within `timeout_secs`.
+    pub fn open(&mut self, fd: OwnedFd, peer: SockAddr, now: i64, timeout_secs: i64) {
         self.fd = Some(fd);
         self.peer = peer;
         self.state = State::Reading;
         self.interest = None;
-        self.deadline = deadline;
+        self.since = now;
+        self.deadline = now + timeout_secs;
         self.in_len = 0;
         self.head_len = 0;
         self.lingered = 0;
@@ -205,6 +224,9 @@ impl Conn {
                         self.deadline = cx.now + cx.timeout_secs;
                         self.state = State::Writing;
                         answered += 1;
+                        if reply.ends_turn {
+                            answered = MAX_REQUESTS_PER_TURN;
+                        }
                         continue;
                     }
                     let free = self.input.get_mut(self.in_len..).unwrap_or_default();
@@ -212,9 +234,11 @@ impl Conn {
                         Ok(0) => return Next::Close,
                         Ok(n) => {
                             if self.in_len == 0 {
-                                // A new request head starts: its whole head
-                                // must arrive within the timeout (slowloris).
-                                self.deadline = cx.now + cx.timeout_secs;
+                                // A new request head starts: the whole of it
+                                // must arrive within the timeout, counted from
+                                // when the connection began waiting for it,
+                                // not from this first byte (slowloris).
+                                self.deadline = self.since + cx.timeout_secs;
                             }
                             self.in_len += n;
                         }
@@ -295,6 +319,7 @@ impl Conn {
                     self.in_len = super::move_to_front(self.input, consumed, self.in_len);
                     self.head_len = 0;
                     self.state = State::Reading;
+                    self.since = cx.now;
                     if self.in_len == 0 {
                         // Nothing pipelined: wait for the next request
                         // rather than spend a read(2) that says EAGAIN.

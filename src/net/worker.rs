@@ -10,7 +10,7 @@ use crate::http::date;
 use crate::http::request::MAX_HEAD_BYTES;
 use crate::http::response::Common;
 use crate::log::Log;
-use crate::net::conn::{Conn, Cx, Next, OUT_BYTES};
+use crate::net::conn::{Conn, Cx, NO_SLOT, Next, OUT_BYTES};
 use crate::rt::out::{self, MAX_LINE_BYTES};
 use crate::rt::sys::{
     self, BorrowedFd, Clock, Epoll, EpollEvent, EpollOp, Errno, OwnedFd, SIGINT, SIGTERM, SigSet,
@@ -62,6 +62,13 @@ struct Table {
     /// `ready[..ready_len]`, at most one entry per slot.
     ready: &'static mut [u32],
     ready_len: usize,
+    /// The idle connections (waiting for a request, nothing buffered:
+    /// just accepted, or between keep-alive requests), oldest first, as
+    /// a list linked through the slots (`NO_SLOT` when empty). When the
+    /// table is full, a new connection takes the slot of the oldest
+    /// instead of waiting: idle sockets cannot lock clients out.
+    idle_head: u32,
+    idle_tail: u32,
 }
 
 impl Table {
@@ -78,6 +85,7 @@ impl Table {
 
     /// Closes the connection in `slot` (if open) and frees the slot.
     fn release(&mut self, slot: usize) {
+        self.set_idle(slot, false);
         let Some(conn) = self.conns.get_mut(slot).filter(|c| c.fd.is_some()) else {
             return;
         };
@@ -86,6 +94,52 @@ impl Table {
             *entry = slot as u32;
             self.free_len += 1;
         }
+    }
+
+    /// Puts `slot` at the end of the idle list, or takes it off.
+    fn set_idle(&mut self, slot: usize, idle: bool) {
+        let Some(conn) = self.conns.get_mut(slot) else {
+            return;
+        };
+        if conn.idle_listed == idle {
+            return;
+        }
+        conn.idle_listed = idle;
+        let (prev, next) = (conn.idle_prev, conn.idle_next);
+        if idle {
+            (conn.idle_prev, conn.idle_next) = (self.idle_tail, NO_SLOT);
+            match self.conns.get_mut(self.idle_tail as usize) {
+                Some(tail) => tail.idle_next = slot as u32,
+                None => self.idle_head = slot as u32,
+            }
+            self.idle_tail = slot as u32;
+            return;
+        }
+        match self.conns.get_mut(prev as usize) {
+            Some(before) => before.idle_next = next,
+            None => self.idle_head = next,
+        }
+        match self.conns.get_mut(next as usize) {
+            Some(after) => after.idle_prev = prev,
+            None => self.idle_tail = prev,
+        }
+    }
+
+    /// Makes room for a new connection in a full table by closing the
+    /// oldest idle one, as nginx reuses its oldest keep-alive
+    /// connections. False when none is idle.
+    fn evict_idle(&mut self) -> bool {
+        let oldest = self.idle_head as usize;
+        if oldest >= self.conns.len() {
+            return false;
+        }
+        self.release(oldest);
+        true
+    }
+
+    /// True when a new connection can be given a slot, freed or evicted.
+    fn has_room(&self) -> bool {
+        self.free_len > 0 || self.idle_head != NO_SLOT
     }
 }
 
@@ -158,6 +212,8 @@ fn prepare(setup: &Setup) -> Result<Parts, Errno> {
         high_water: 0,
         ready,
         ready_len: 0,
+        idle_head: NO_SLOT,
+        idle_tail: NO_SLOT,
     };
     let scratch = Scratch { names, page };
     let log = Log::new(log_mem);
@@ -199,7 +255,7 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
         // Be woken by the listener only while a new connection can be
         // taken: the table full, descriptors exhausted, or shutting down
         // all stop accepting, so the loop never spins on a ready listener.
-        let want = stopping_at.is_none() && !accept_paused && table.free_len > 0;
+        let want = stopping_at.is_none() && !accept_paused && table.has_room();
         if want != accepting {
             let op = if want { EpollOp::Add } else { EpollOp::Del };
             let ev = EpollEvent::new(Epoll::IN.with(Epoll::EXCLUSIVE), LISTENER_TOKEN);
@@ -306,7 +362,8 @@ fn nanos_of(secs: i64, nanos: u32) -> i64 {
         .wrapping_add(i64::from(nanos))
 }
 
-/// Accepts every waiting connection there is room for.
+/// Accepts every waiting connection there is room for, closing the
+/// oldest idle connections to make room when the table is full.
 fn accept_all(
     ep: &OwnedFd,
     listener: BorrowedFd,
@@ -314,16 +371,25 @@ fn accept_all(
     cx: &mut Cx,
     paused: &mut bool,
 ) -> Result<(), Errno> {
-    while table.free_len > 0 {
+    // Descriptors freed by eviction after EMFILE, at most one a turn: an
+    // EMFILE says nothing of whether a client is waiting.
+    let mut evicted_for_fd = false;
+    while table.has_room() {
         match sys::accept4(listener, Sock::NONBLOCK.with(Sock::CLOEXEC)) {
             Ok((fd, peer)) => {
+                if table.free_len == 0 {
+                    table.evict_idle();
+                }
                 let Some(slot) = table.take() else { break };
                 if let Some(conn) = table.conns.get_mut(slot) {
-                    conn.open(fd, peer, cx.now + cx.timeout_secs);
+                    conn.open(fd, peer, cx.now, cx.timeout_secs);
                 }
                 // Most clients send their request right after connecting;
                 // the socket joins epoll only once it has to wait.
                 drive(ep, table, slot, cx);
+            }
+            Err(Errno::EMFILE | Errno::ENFILE) if !evicted_for_fd && table.evict_idle() => {
+                evicted_for_fd = true;
             }
             Err(Errno::EMFILE | Errno::ENFILE | Errno::ENOBUFS | Errno::ENOMEM) => {
                 *paused = true;
@@ -340,6 +406,9 @@ fn accept_all(
 
 /// Drives one connection and applies what it asks of epoll.
 fn drive(ep: &OwnedFd, table: &mut Table, slot: usize, cx: &mut Cx) {
+    // Off the idle list while it works; back at its end (the newest) if
+    // it ends up idle again.
+    table.set_idle(slot, false);
     // A stale event for a slot closed earlier in the same batch.
     let Some(conn) = table.conns.get_mut(slot).filter(|c| c.fd.is_some()) else {
         return;
@@ -372,5 +441,12 @@ fn drive(ep: &OwnedFd, table: &mut Table, slot: usize, cx: &mut Cx) {
             }
         }
         Next::Close => table.release(slot),
+    }
+    if table
+        .conns
+        .get(slot)
+        .is_some_and(|c| c.fd.is_some() && c.is_idle())
+    {
+        table.set_idle(slot, true);
     }
 }

@@ -69,20 +69,37 @@ const ERRNO_TEXT: &[(i32, &str, &str)] = &[
     (105, "ENOBUFS", "no buffer space available"),
 ];
 
-/// Prints `httpd: <what>: <errno text>`: the one shape of an error line.
-pub fn error(what: &[u8], e: Errno) {
+/// Prints `httpd: ` and `parts`, then `: <errno text>` when there is an
+/// errno: the one shape of an error line.
+pub fn line(parts: &[&[u8]], e: Option<Errno>) {
     let mut mem = [0u8; MAX_LINE_BYTES];
     let mut line = Buf::new(&mut mem);
-    line.str("httpd: ").push(what).str(": ");
-    errno(&mut line, e);
+    line.str("httpd: ");
+    for part in parts {
+        line.push(part);
+    }
+    if let Some(e) = e {
+        line.str(": ");
+        errno(&mut line, e);
+    }
     line.byte(b'\n');
     stderr(line.as_bytes());
 }
 
+/// Prints `httpd: <what>: <errno text>`.
+pub fn error(what: &[u8], e: Errno) {
+    line(&[what], Some(e));
+}
+
 /// Prints the error line and exits 1: a start-up failure.
-pub fn die(what: &[u8], e: Errno) -> ! {
-    error(what, e);
+pub fn fail(parts: &[&[u8]], e: Option<Errno>) -> ! {
+    line(parts, e);
     sys::exit_group(1)
+}
+
+/// Prints `httpd: <what>: <errno text>` and exits 1.
+pub fn die(what: &[u8], e: Errno) -> ! {
+    fail(&[what], Some(e))
 }
 
 #[cfg(test)]

@@ -282,7 +282,7 @@ pub const SUPERVISOR_FILTER: [SockFilter; bpf::program_len(&[SUPERVISOR, WORKER]
     bpf::assemble(&[SUPERVISOR, WORKER], bpf::RET_KILL_PROCESS);
 
 /// Installs `program`, with `ret LOG` for its kills under `--sandbox log`.
-fn install(program: &[SockFilter], mode: Mode) -> Result<(), Errno> {
+pub fn install(program: &[SockFilter], mode: Mode) -> Result<(), Errno> {
     if mode != Mode::Log {
         return sys::seccomp_set_mode_filter(program);
     }

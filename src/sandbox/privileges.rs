@@ -74,33 +74,20 @@ pub fn drop_privileges<'a>(
     if ids.effective != 0 {
         // Not root: nothing to drop. An explicit --user for someone else
         // cannot be honoured; say so rather than serve as the wrong user.
-        if let Some(spec) = spec {
-            let (name, uid, _) = resolve(spec, false);
-            if uid != ids.effective {
-                let mut mem = [0u8; MAX_LINE_BYTES];
-                let mut line = Buf::new(&mut mem);
-                line.str("httpd: --user ");
-                who(&mut line, name, uid);
-                line.str(" needs root; httpd runs as uid ")
-                    .u64(u64::from(ids.effective))
-                    .byte(b'\n');
-                fail(&line);
-            }
+        if spec.is_some_and(|spec| resolve(spec, false).1 != ids.effective) {
+            out::fail(&[b"--user needs root to switch to another user"], None);
         }
         return Privileges::Unchanged;
     }
-    let (name, uid, gid) = match spec {
-        Some(spec) => resolve(spec, false),
-        None => resolve(
-            UserSpec {
-                user: Id::Name(DEFAULT_USER),
-                group: None,
-            },
-            true,
-        ),
+    let default = UserSpec {
+        user: Id::Name(DEFAULT_USER),
+        group: None,
     };
+    let (name, uid, gid) = resolve(spec.unwrap_or(default), spec.is_none());
     if uid == 0 {
-        out::stderr(b"httpd: warning: --user root: workers keep root's rights (they are still confined by Landlock and seccomp)\n");
+        let warning =
+            b"warning: --user root: workers keep root's rights (still confined by the sandbox)";
+        out::line(&[warning], None);
         return Privileges::Root;
     }
     let switched = sys::setgroups_none()
@@ -108,66 +95,37 @@ pub fn drop_privileges<'a>(
         .and_then(|()| sys::setgid(gid).map_err(|e| (&b"setgid"[..], e)))
         .and_then(|()| sys::setuid(uid).map_err(|e| (&b"setuid"[..], e)));
     if let Err((step, e)) = switched {
-        let mut mem = [0u8; MAX_LINE_BYTES];
-        let mut what = Buf::new(&mut mem);
-        what.str("cannot switch to user ")
-            .push(name)
-            .str(": ")
-            .push(step);
-        out::die(what.as_bytes(), e);
+        out::fail(&[b"cannot switch to the --user: ", step], Some(e));
     }
     // Trust, but verify: every id changed, and root cannot be regained.
     let users = sys::getresuid().map(|ids| ids.all(uid));
     let groups = sys::getresgid().map(|ids| ids.all(gid));
     if users != Ok(true) || groups != Ok(true) || sys::setuid(0).is_ok() {
-        out::stderr(
-            b"httpd: privileges were not dropped: the user and group ids did not all change\n",
+        out::fail(
+            &[b"privileges were not dropped: the ids did not all change"],
+            None,
         );
-        sys::exit_group(1);
     }
-    check_root(root, dir, listing, name, uid);
+    // The served directory must still be listable (searchable without
+    // listings) by the new user: a root-only site would otherwise answer
+    // 403 to everything.
+    let flags = match listing {
+        true => Open::RDONLY.with(Open::DIRECTORY),
+        false => Open::PATH.with(Open::DIRECTORY),
+    };
+    if let Err(e) = sys::openat(root, DOT, flags.with(Open::CLOEXEC)) {
+        let dir = dir.get(..MAX_LINE_BYTES / 4).unwrap_or(dir);
+        let who: &[u8] = if name.is_empty() { b"the --user" } else { name };
+        let fix = b"' (make it readable by that user, or choose another with --user)";
+        out::fail(&[b"user ", who, b" cannot read '", dir, fix], Some(e));
+    }
     Privileges::Dropped { name, uid, gid }
 }
 
-/// The served directory must still be listable (searchable without
-/// listings) by the new user: a root-only site would otherwise answer
-/// 403 to everything.
-fn check_root(root: BorrowedFd, dir: &[u8], listing: bool, name: &[u8], uid: u32) {
-    let (flags, verb) = match listing {
-        true => (Open::RDONLY.with(Open::DIRECTORY), "list"),
-        false => (Open::PATH.with(Open::DIRECTORY), "search"),
-    };
-    let Err(e) = sys::openat(root, DOT, flags.with(Open::CLOEXEC)) else {
-        return;
-    };
-    let mut mem = [0u8; MAX_LINE_BYTES];
-    let mut line = Buf::new(&mut mem);
-    line.str("httpd: ");
-    who(&mut line, name, uid);
-    line.str(" cannot ")
-        .str(verb)
-        .str(" '")
-        .push(dir.get(..MAX_LINE_BYTES / 4).unwrap_or(dir))
-        .str("': ");
-    out::errno(&mut line, e);
-    line.str("; make it readable by that user, or choose another with --user\n");
-    fail(&line);
-}
-
-/// `user nobody (uid 65534)`, or `uid 1000` for a user given by number.
-fn who(line: &mut Buf, name: &[u8], uid: u32) {
-    if !name.is_empty() {
-        line.str("user ").push(name).str(" (");
-    }
-    line.str("uid ").u64(u64::from(uid));
-    if !name.is_empty() {
-        line.byte(b')');
-    }
-}
-
-/// The name to show (empty for a number), the uid and the gid for `spec`. `default` marks the
-/// built-in default user, which falls back to 65534:65534 when there is
-/// no `/etc/passwd` or no such user in it (a `FROM scratch` image).
+/// The name to show (empty for a number), the uid and the gid for `spec`.
+/// `default` marks the built-in default user, which falls back to
+/// 65534:65534 when there is no `/etc/passwd` or no such user in it (a
+/// `FROM scratch` image).
 fn resolve<'a>(spec: UserSpec<'a>, default: bool) -> (&'a [u8], u32, u32) {
     // The user's uid and primary group: by name from its passwd line; a
     // number needs no file, and takes its primary group from its passwd
@@ -187,7 +145,7 @@ fn resolve<'a>(spec: UserSpec<'a>, default: bool) -> (&'a [u8], u32, u32) {
         (Some(ids), _) => ids,
         (None, Some(uid)) => (uid, uid),
         (None, None) if default => (NOBODY_ID, NOBODY_ID),
-        (None, None) => unknown(b"user", name, b"/etc/passwd"),
+        (None, None) => out::fail(&[b"no user '", name, b"' in /etc/passwd"], None),
     };
     let gid = match spec.group {
         None => primary,
@@ -200,7 +158,7 @@ fn resolve<'a>(spec: UserSpec<'a>, default: bool) -> (&'a [u8], u32, u32) {
                     .map(|g| g.gid);
                 gid.is_some()
             });
-            gid.unwrap_or_else(|| unknown(b"group", group, b"/etc/group"))
+            gid.unwrap_or_else(|| out::fail(&[b"no group '", group, b"' in /etc/group"], None))
         }
     };
     (name, uid, gid)
@@ -210,40 +168,13 @@ fn resolve<'a>(spec: UserSpec<'a>, default: bool) -> (&'a [u8], u32, u32) {
 /// nothing when the file does not exist. Exits 1 when the file exists but
 /// cannot be read.
 fn scan(path: CStr, pick: &mut dyn FnMut(&[u8]) -> bool) {
-    let fd = match sys::openat(BorrowedFd::CWD, path, Open::RDONLY.with(Open::CLOEXEC)) {
-        Ok(fd) => fd,
-        Err(Errno::ENOENT) => return,
-        Err(e) => cannot_read(path, e),
-    };
-    let mut buf = [0u8; LINE_BYTES];
-    if let Err(e) = user::for_each_line(&mut buf, |into| sys::read(fd.as_fd(), into), pick) {
-        cannot_read(path, e);
+    let flags = Open::RDONLY.with(Open::CLOEXEC);
+    let read = sys::openat(BorrowedFd::CWD, path, flags).and_then(|fd| {
+        let mut buf = [0u8; LINE_BYTES];
+        user::for_each_line(&mut buf, |into| sys::read(fd.as_fd(), into), pick)
+    });
+    match read {
+        Ok(_) | Err(Errno::ENOENT) => {}
+        Err(e) => out::fail(&[b"cannot read ", path.bytes()], Some(e)),
     }
-}
-
-fn cannot_read(path: CStr, e: Errno) -> ! {
-    let mut mem = [0u8; MAX_LINE_BYTES];
-    let mut what = Buf::new(&mut mem);
-    what.str("cannot read ").push(path.bytes());
-    out::die(what.as_bytes(), e)
-}
-
-/// `httpd: no user 'www' in /etc/passwd`, exit 1.
-fn unknown(what: &[u8], name: &[u8], file: &[u8]) -> ! {
-    let mut mem = [0u8; MAX_LINE_BYTES];
-    let mut line = Buf::new(&mut mem);
-    line.str("httpd: no ")
-        .push(what)
-        .str(" '")
-        .push(name)
-        .str("' in ")
-        .push(file)
-        .byte(b'\n');
-    fail(&line)
-}
-
-/// Prints a finished error line and exits 1.
-fn fail(line: &Buf) -> ! {
-    out::stderr(line.as_bytes());
-    sys::exit_group(1)
 }

@@ -18,14 +18,12 @@ pub const PAGE_BYTES: usize = 2 * 1024 * 1024;
 
 impl Cx<'_, '_, '_> {
     /// Reads, sorts and renders a listing into a memfd, sent like a file.
+    /// HEAD renders it too, for its exact `Content-Length`, so it takes a
+    /// ticket and ends the connection's turn just the same.
     pub(super) fn listing(&mut self, scratch: &mut Scratch, rel: &[u8], dir: OwnedFd) -> Reply {
         // Past the cap, refuse before reading and rendering anything.
-        let ticket = match self.head_only {
-            true => None,
-            false => match PageTicket::take() {
-                Some(ticket) => Some(ticket),
-                None => return self.error(Status::ServiceUnavailable, b""),
-            },
+        let Some(ticket) = PageTicket::take() else {
+            return self.error(Status::ServiceUnavailable, b"");
         };
         let json = encoding::wants_json(self.req.accept);
         let mut entries = [Entry::EMPTY; MAX_LISTING_ENTRIES];
@@ -68,9 +66,9 @@ impl Cx<'_, '_, '_> {
         };
         // HEAD needs the length only; GET keeps the page until it is sent.
         let page = scratch.page.get(..page_len).unwrap_or_default();
-        let body = match ticket {
-            None => Body::None,
-            Some(ticket) => match write_memfd(page) {
+        let body = match self.head_only {
+            true => Body::None,
+            false => match write_memfd(page) {
                 Ok(file) => Body::File {
                     file,
                     offset: 0,
@@ -89,7 +87,9 @@ impl Cx<'_, '_, '_> {
         response::header(self.out, "Content-Type", ty);
         response::header_u64(self.out, "Content-Length", page_len as u64);
         self.out.str("Vary: Accept\r\n");
-        self.finish(Status::Ok, body, page_len as u64)
+        let mut reply = self.finish(Status::Ok, body, page_len as u64);
+        reply.ends_turn = true;
+        reply
     }
 }
 

@@ -64,6 +64,10 @@ pub struct Reply {
     pub consumed: usize,
     /// Drain the client's input before closing (see `respond`).
     pub linger: bool,
+    /// The answer was costly (a listing: reading, stat-ing, sorting and
+    /// rendering up to 4,096 entries), so the connection's turn ends with
+    /// it: a client pipelining listings cannot keep the worker to itself.
+    pub ends_turn: bool,
 }
 
 /// A site: the root, the options, and the per-response constants.
@@ -181,6 +185,7 @@ fn error(
         keep_alive: keep,
         consumed: 0,
         linger: false,
+        ends_turn: false,
     }
 }
 
@@ -229,6 +234,7 @@ impl Cx<'_, '_, '_> {
             keep_alive: self.keep_alive,
             consumed: 0,
             linger: false,
+            ends_turn: false,
         }
     }
 

@@ -311,3 +311,53 @@ pub fn closed_by_peer(s: &mut TcpStream) -> bool {
 pub fn finish_writing(s: &TcpStream) {
     let _ = s.shutdown(Shutdown::Write);
 }
+
+/// Sends `sig` (e.g. "KILL") to process `pid`.
+pub fn kill(sig: &str, pid: i32) {
+    let ok = Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success(), "kill -{sig} {pid}");
+}
+
+/// Fields of /proc/PID/stat after the command name: state, ppid, ...
+pub fn proc_stat(pid: i32) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    Some(after.split_whitespace().map(str::to_string).collect())
+}
+
+/// The live (not zombie) children of `pid`, found by scanning /proc.
+pub fn children_of(pid: u32) -> Vec<i32> {
+    let mut kids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if let Some(f) = proc_stat(p)
+            && f.get(1).map(String::as_str) == Some(&pid.to_string())
+            && f[0] != "Z"
+        {
+            kids.push(p);
+        }
+    }
+    kids.sort();
+    kids
+}
+
+/// Waits until `server` has exactly `n` worker processes; their pids.
+pub fn workers(server: &Server, n: usize) -> Vec<i32> {
+    let start = Instant::now();
+    loop {
+        let kids = children_of(server.child.id());
+        if kids.len() == n {
+            return kids;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "expected {n} workers, found {kids:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -11,6 +11,8 @@ flags! {
     /// `O_*` flags for `openat`/`openat2` (include/uapi/asm-generic/fcntl.h).
     Open(u64) {
         RDONLY = 0;
+        /// Not used by the server; the sandbox's tests show it refused.
+        WRONLY = 1;
         NONBLOCK = 0o4000;
         DIRECTORY = 0o200000;
         NOFOLLOW = 0o400000;
