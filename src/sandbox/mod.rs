@@ -191,7 +191,7 @@ pub fn probe(mode: Mode) -> Support {
         Ok(abi) => abi,
         Err(e) => {
             out::error(
-                b"Landlock is unavailable; workers are confined by seccomp and the path checks",
+                b"Landlock is unavailable; file access is confined by the path checks alone",
                 e,
             );
             0
