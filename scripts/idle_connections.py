@@ -56,6 +56,8 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     root = tempfile.mkdtemp()
+    # mkdtemp makes it 0700; started as root, httpd serves as nobody.
+    os.chmod(root, 0o755)
     with open(os.path.join(root, "a.txt"), "w") as f:
         f.write("hello\n")
     server = subprocess.Popen([BINARY, "0", "-b", "127.0.0.1", "-d", root, "-w", "1", "-q",
