@@ -9,7 +9,8 @@
 //!   documented ranges (port 0..=65535, workers 0 = auto or 1..=1024,
 //!   max-connections 1..=`MAX_CONNECTIONS_LIMIT`, timeout 1..=86400 s, at
 //!   most `MAX_HEADERS` headers of `MAX_HEADER_BYTES` in all, counting
-//!   CRLF, each a `Name: value` line without CR or LF);
+//!   CRLF, each a `Name: value` line without CR or LF; `--user` a
+//!   `USER[:GROUP]` spec, `--sandbox` one of on, off, log);
 //! - an error names (a part of) one of the arguments;
 //! - `parse_ipv4` / `parse_ipv6` accept exactly what std's
 //!   `Ipv4Addr` / `Ipv6Addr` `FromStr` accept, with the same address (the
@@ -29,6 +30,8 @@ use httpd::cli::{
     MAX_CONNECTIONS_LIMIT, MAX_HEADER_BYTES, MAX_HEADERS, parse,
 };
 use httpd::net::addr::{format_ipv4, format_ipv6, parse_ipv4, parse_ipv6};
+use httpd::sandbox::Mode;
+use httpd::sandbox::user::{UserSpec, parse_spec};
 use httpd_fuzz::{show, strict};
 use libfuzzer_sys::fuzz_target;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -53,14 +56,14 @@ fuzz_target!(|data: &[u8]| {
 
 /// What the reference parser expects.
 #[derive(Debug, PartialEq)]
-enum Want {
-    Serve(Settings),
+enum Want<'a> {
+    Serve(Settings<'a>),
     Help,
     Version,
 }
 
 #[derive(Debug, PartialEq)]
-struct Settings {
+struct Settings<'a> {
     port: u16,
     bind: Bind,
     directory: Vec<u8>,
@@ -70,6 +73,8 @@ struct Settings {
     headers: Vec<Vec<u8>>,
     /// listing, hide_dotfiles, cors, spa, quiet
     flags: [bool; 5],
+    user: Option<UserSpec<'a>>,
+    sandbox: Mode,
 }
 
 fn command_line(args: &[&[u8]]) {
@@ -96,6 +101,8 @@ fn command_line(args: &[&[u8]]) {
                 timeout_secs: c.timeout_secs,
                 headers: used.iter().map(|h| h.to_vec()).collect(),
                 flags: [o.listing, o.hide_dotfiles, o.cors, o.spa, c.quiet],
+                user: c.user,
+                sandbox: c.sandbox,
             };
             assert_eq!(&have, w, "{shown:?}");
         }
@@ -114,7 +121,7 @@ fn command_line(args: &[&[u8]]) {
 }
 
 /// The command line as the usage text and `cli.rs` describe it.
-fn reference(args: &[&[u8]]) -> Option<Want> {
+fn reference<'a>(args: &[&'a [u8]]) -> Option<Want<'a>> {
     let mut s = Settings {
         port: DEFAULT_PORT,
         bind: Bind::V4([0; 4]),
@@ -124,6 +131,8 @@ fn reference(args: &[&[u8]]) -> Option<Want> {
         timeout_secs: DEFAULT_TIMEOUT_SECS,
         headers: Vec::new(),
         flags: [true, false, false, false, false],
+        user: None,
+        sandbox: Mode::On,
     };
     let mut port_seen = false;
     let mut rest = args.iter();
@@ -147,6 +156,8 @@ fn reference(args: &[&[u8]]) -> Option<Want> {
             b"--no-listing" => "no-listing",
             b"--hide-dotfiles" => "hide-dotfiles",
             b"-q" | b"--quiet" => "quiet",
+            b"--user" => "user",
+            b"--sandbox" => "sandbox",
             _ if inline.is_none() && !port_seen && arg.first().is_some_and(u8::is_ascii_digit) => {
                 s.port = number(arg, 0, 65_535)? as u16;
                 port_seen = true;
@@ -167,7 +178,7 @@ fn reference(args: &[&[u8]]) -> Option<Want> {
             _ if flag.contains(&name) && inline.is_some() => return None,
             _ if flag.contains(&name) => &b""[..],
             Some(v) => v,
-            None => rest.next()?,
+            None => *rest.next()?,
         };
         match name {
             "help" => return Some(Want::Help),
@@ -212,6 +223,16 @@ fn reference(args: &[&[u8]]) -> Option<Want> {
             "no-listing" => s.flags[0] = false,
             "hide-dotfiles" => s.flags[1] = true,
             "quiet" => s.flags[4] = true,
+            // The spec grammar itself is the passwd target's business.
+            "user" => s.user = Some(parse_spec(value)?),
+            "sandbox" => {
+                s.sandbox = match value {
+                    b"on" => Mode::On,
+                    b"off" => Mode::Off,
+                    b"log" => Mode::Log,
+                    _ => return None,
+                }
+            }
             _ => unreachable!(),
         }
     }
