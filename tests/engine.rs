@@ -600,13 +600,15 @@ fn silent_connection_is_closed_after_timeout() {
 }
 
 /// With the table full of busy connections (`--max-connections 4`, each
-/// in the middle of a request head), a fifth client waits without the
-/// worker spinning; as soon as one of them is answered and idles, the
-/// fifth takes its slot (the oldest idle connection is closed for it).
+/// receiving a large file it does not read yet), a fifth client waits
+/// without the worker spinning; as soon as one of them has its answer
+/// and idles, the fifth takes its slot (the idle one is closed for it).
 #[test]
 fn full_table_waits_then_serves_again() {
+    const LARGE: usize = 16 << 20;
     let dir = TempDir::new("full");
     dir.write("a.txt", "slot\n");
+    dir.write("large.bin", vec![7u8; LARGE]);
     let server = Server::start(
         dir.path(),
         &["--max-connections", "4", "--workers", "1", "-q"],
@@ -615,10 +617,8 @@ fn full_table_waits_then_serves_again() {
     let mut held: Vec<TcpStream> = (0..4)
         .map(|_| {
             let mut s = server.connect();
-            s.write_all(&keep_alive_get("/a.txt")).unwrap();
-            assert_eq!(read_response(&mut s, false).body, b"slot\n");
-            // Busy: half of the next request head.
-            s.write_all(b"GET /a.txt HTTP/1.1\r\n").unwrap();
+            // Busy: the server is sending 16 MiB nobody reads yet.
+            s.write_all(&keep_alive_get("/large.bin")).unwrap();
             s
         })
         .collect();
@@ -637,17 +637,16 @@ fn full_table_waits_then_serves_again() {
         spent < 75,
         "the worker used {spent} ticks of CPU in 1.5 s while the table was full"
     );
-    // One of them finishes its head: it is answered, goes idle, and gives
-    // its slot to the fifth, which is answered too.
-    held[0].write_all(b"Host: test\r\n\r\n").unwrap();
-    assert_eq!(read_response(&mut held[0], false).body, b"slot\n");
+    // One of them reads its answer and idles: the fifth takes its slot.
+    let r = read_response(&mut held[0], false);
+    assert_eq!((r.status, r.body.len()), (200, LARGE));
     let r = read_response(&mut fifth, false);
     assert_eq!((r.status, r.body.as_slice()), (200, &b"slot\n"[..]));
-    assert_eq!(time_to_close(&mut held[0], WAIT).is_some(), true);
-    // The other busy ones are still served.
+    assert!(time_to_close(&mut held[0], WAIT).is_some());
+    // The other busy ones still get all of theirs.
     for s in &mut held[1..] {
-        s.write_all(b"Host: test\r\n\r\n").unwrap();
-        assert_eq!(read_response(s, false).body, b"slot\n");
+        let r = read_response(s, false);
+        assert_eq!((r.status, r.body.len()), (200, LARGE));
     }
     drop(held);
     drop(fifth);
@@ -656,9 +655,10 @@ fn full_table_waits_then_serves_again() {
     }
 }
 
-/// Sockets that connect and send nothing cannot lock new clients out:
-/// with 200 of them against 50 slots, a normal client is answered at once
-/// (the oldest idle connections make room), not after the timeout.
+/// Sockets that connect and send nothing, or one byte, cannot lock new
+/// clients out: with 200 of them against 50 slots, a normal client is
+/// answered at once (the least recently active ones make room), not after
+/// the timeout.
 #[test]
 fn idle_sockets_do_not_lock_clients_out() {
     let dir = TempDir::new("idle-lockout");
@@ -667,19 +667,26 @@ fn idle_sockets_do_not_lock_clients_out() {
         dir.path(),
         &["--max-connections", "50", "--workers", "1", "-q"],
     );
-    let silent: Vec<TcpStream> = (0..200).map(|_| server.connect()).collect();
-    let start = Instant::now();
-    let mut s = server.connect();
-    s.write_all(&request("GET", "/a.txt", &[])).unwrap();
-    let r = read_response(&mut s, false);
-    assert_eq!((r.status, r.body.as_slice()), (200, &b"served\n"[..]));
-    println!(
-        "answered after {:?} with 200 silent sockets",
-        start.elapsed()
-    );
-    // The silent ones that lost their slot were closed, not left hanging.
-    let mut silent = silent;
-    assert!(time_to_close(&mut silent[0], WAIT).is_some());
+    for sends in [&b""[..], b"G"] {
+        let mut silent: Vec<TcpStream> = (0..200)
+            .map(|_| {
+                let mut s = server.connect();
+                s.write_all(sends).unwrap();
+                s
+            })
+            .collect();
+        let start = Instant::now();
+        let mut s = server.connect();
+        s.write_all(&request("GET", "/a.txt", &[])).unwrap();
+        let r = read_response(&mut s, false);
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"served\n"[..]));
+        println!(
+            "answered after {:?} behind 200 sockets that sent {sends:?}",
+            start.elapsed()
+        );
+        // The ones that lost their slot were closed, not left hanging.
+        assert!(time_to_close(&mut silent[0], WAIT).is_some());
+    }
 }
 
 /// A request head must be complete `--timeout` seconds after the

@@ -182,6 +182,14 @@ impl Conn {
         self.state == State::Reading && self.in_len == 0
     }
 
+    /// True when the connection waits for a request head from its client
+    /// (none yet, or part of one), with nothing of ours in flight and no
+    /// pipelined request pending: closing it loses no answer, so it may
+    /// make room for a new client.
+    pub fn waits_for_client(&self) -> bool {
+        self.state == State::Reading && !self.queued
+    }
+
     /// Runs the state machine until the socket would block or the
     /// connection is done. See the module docs.
     pub fn drive(&mut self, cx: &mut Cx) -> Next {

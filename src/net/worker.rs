@@ -62,11 +62,13 @@ struct Table {
     /// `ready[..ready_len]`, at most one entry per slot.
     ready: &'static mut [u32],
     ready_len: usize,
-    /// The idle connections (waiting for a request, nothing buffered:
-    /// just accepted, or between keep-alive requests), oldest first, as
-    /// a list linked through the slots (`NO_SLOT` when empty). When the
-    /// table is full, a new connection takes the slot of the oldest
-    /// instead of waiting: idle sockets cannot lock clients out.
+    /// The idle connections, least recently active first, as a list
+    /// linked through the slots (`NO_SLOT` when empty): those waiting for
+    /// a request head from their client (just accepted, between
+    /// keep-alive requests, or part of a head that stalls). When the
+    /// table is full, a new connection takes the slot of the first
+    /// instead of waiting: idle or trickling sockets cannot lock clients
+    /// out.
     idle_head: u32,
     idle_tail: u32,
 }
@@ -126,8 +128,8 @@ impl Table {
     }
 
     /// Makes room for a new connection in a full table by closing the
-    /// oldest idle one, as nginx reuses its oldest keep-alive
-    /// connections. False when none is idle.
+    /// least recently active idle one, as nginx reuses its oldest
+    /// keep-alive connections. False when none is idle.
     fn evict_idle(&mut self) -> bool {
         let oldest = self.idle_head as usize;
         if oldest >= self.conns.len() {
@@ -445,7 +447,7 @@ fn drive(ep: &OwnedFd, table: &mut Table, slot: usize, cx: &mut Cx) {
     if table
         .conns
         .get(slot)
-        .is_some_and(|c| c.fd.is_some() && c.is_idle())
+        .is_some_and(|c| c.fd.is_some() && c.waits_for_client())
     {
         table.set_idle(slot, true);
     }
