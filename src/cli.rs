@@ -53,10 +53,8 @@ Serve the files of DIR over HTTP, like `python3 -m http.server`.
   --no-listing            answer 403 for directories without an index.html
   --hide-dotfiles         leave names starting with '.' out of listings
   -q, --quiet             no access log
-  --user USER[:GROUP]     when started as root, serve as this user (default nobody);
-                          files only root may read then get 403
-  --sandbox on|off|log    confine workers with Landlock and seccomp (default on);
-                          log: let forbidden syscalls through and log them (dmesg)
+  --user USER[:GROUP]     started as root, serve as this user (default nobody)
+  --sandbox on|off|log    Landlock and seccomp for workers (default on; log: log only)
   -h, --help              show this help
   -V, --version           show the version
 ";
@@ -252,7 +250,7 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
                     b"on" => Mode::On,
                     b"off" => Mode::Off,
                     b"log" => Mode::Log,
-                    _ => return Err(error("--sandbox takes on, off or log, not", v)),
+                    _ => return Err(error("not on, off or log", v)),
                 };
             }
         }
@@ -406,10 +404,7 @@ mod tests {
         assert_eq!(fails(&["--cors=1"]), "takes no value");
         assert_eq!(fails(&["--user", "a:b:c"]), "not a user 'USER[:GROUP]'");
         assert_eq!(fails(&["--user="]), "not a user 'USER[:GROUP]'");
-        assert_eq!(
-            fails(&["--sandbox", "maybe"]),
-            "--sandbox takes on, off or log, not"
-        );
+        assert_eq!(fails(&["--sandbox", "maybe"]), "not on, off or log");
         let long = format!("X-Long: {}", "v".repeat(1100));
         assert_eq!(
             fails(&["-H", &long]),

@@ -7,7 +7,7 @@
 use crate::buf::Buf;
 use crate::log::Log;
 use crate::rt::sys::{self, Epoll, Errno, Msg, OwnedFd, SHUT_WR, SockAddr};
-use crate::serve::{self, Body, Scratch, Site};
+use crate::serve::{self, Body, Scratch, Site, Turn};
 
 /// Bytes of a connection's output buffer: the response head plus a small
 /// error page, with room for the `--header` lines.
@@ -122,6 +122,9 @@ pub struct Conn {
     /// `offset - body_start` is how much of it has been sent.
     body_start: u64,
     keep_alive: bool,
+    /// Its complete request is a listing that waits for a loop turn in
+    /// which the worker may render one (`serve::Turn::Later`).
+    deferred: bool,
     /// The client may still be sending (a refused head, a request body,
     /// bytes after a `close` request): close only after draining them.
     linger: bool,
@@ -151,6 +154,7 @@ impl Conn {
             body: Body::None,
             body_start: 0,
             keep_alive: false,
+            deferred: false,
             linger: false,
             lingered: 0,
         }
@@ -168,6 +172,7 @@ impl Conn {
         self.in_len = 0;
         self.head_len = 0;
         self.lingered = 0;
+        self.deferred = false;
     }
 
     /// Closes the socket and any open body file; the slot becomes free.
@@ -204,6 +209,11 @@ impl Conn {
                 State::Reading if self.in_len > 0 && answered == MAX_REQUESTS_PER_TURN => {
                     return Next::Yield;
                 }
+                // Its listing waits for a turn with a render left: no
+                // parsing or lookups again until then.
+                State::Reading if self.deferred && cx.scratch.renders_left == 0 => {
+                    return Next::Yield;
+                }
                 State::Reading => {
                     let buffered = self.input.get(..self.in_len).unwrap_or_default();
                     let mut out = Buf::new(self.out);
@@ -212,6 +222,15 @@ impl Conn {
                         .then(|| serve::respond(cx.site, cx.scratch, buffered, capacity, &mut out))
                         .flatten()
                     {
+                        if reply.turn == Turn::Later {
+                            if !self.deferred {
+                                // Waiting on the server, not the client.
+                                self.deadline = cx.now + cx.timeout_secs;
+                                self.deferred = true;
+                            }
+                            return Next::Yield;
+                        }
+                        self.deferred = false;
                         (self.out_len, self.sent) = (out.len(), 0);
                         (self.head_len, self.linger) = (reply.consumed, reply.linger);
                         self.keep_alive = reply.keep_alive;
@@ -232,7 +251,7 @@ impl Conn {
                         self.deadline = cx.now + cx.timeout_secs;
                         self.state = State::Writing;
                         answered += 1;
-                        if reply.ends_turn {
+                        if reply.turn == Turn::End {
                             answered = MAX_REQUESTS_PER_TURN;
                         }
                         continue;

@@ -141,8 +141,8 @@ pub fn run(config: &Config) -> i32 {
     };
     // The last start-up step before the workers: from here on the supervisor, and every
     // worker it forks, runs under its seccomp filter.
-    if let Err((what, e)) = sandbox::confine_supervisor(config.sandbox, support) {
-        out::die(what, e);
+    if let Err(e) = sandbox::confine_supervisor(config.sandbox, support) {
+        out::die(b"cannot confine the supervisor", e);
     }
     for (i, pid) in pids.iter_mut().enumerate().take(count) {
         *pid = spawn(i);

@@ -17,7 +17,7 @@ use crate::rt::sys::{
     Sock,
 };
 use crate::sandbox::{self, Mode, Support};
-use crate::serve::{PAGE_BYTES, Scratch, Site};
+use crate::serve::{MAX_LISTINGS_PER_TURN, PAGE_BYTES, Scratch, Site};
 
 /// Events taken from one `epoll_wait`: enough that a busy turn serves
 /// many connections per syscall, small enough for the stack (12 bytes
@@ -157,8 +157,8 @@ pub fn run(setup: Setup) -> i32 {
     };
     // Everything is set up; confine the worker before its first accept.
     let root = setup.site.root.dir();
-    if let Err((what, e)) = sandbox::confine_worker(setup.sandbox, setup.support, root) {
-        out::error(what, e);
+    if let Err(e) = sandbox::confine_worker(setup.sandbox, setup.support, root) {
+        out::error(b"a worker cannot confine itself", e);
         return EXIT_CANNOT_START;
     }
     match serve(setup, parts) {
@@ -217,7 +217,11 @@ fn prepare(setup: &Setup) -> Result<Parts, Errno> {
         idle_head: NO_SLOT,
         idle_tail: NO_SLOT,
     };
-    let scratch = Scratch { names, page };
+    let scratch = Scratch {
+        names,
+        page,
+        renders_left: MAX_LISTINGS_PER_TURN,
+    };
     let log = Log::new(log_mem);
     let ep = sys::epoll_create1()?;
     let signals = sys::signalfd(SigSet::of(&[SIGINT, SIGTERM]), false)?;
@@ -293,6 +297,7 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
             closing: stopping_at.is_some(),
             ..setup.site
         };
+        scratch.renders_left = MAX_LISTINGS_PER_TURN;
         let mut cx = Cx {
             site: &site,
             scratch: &mut scratch,
@@ -303,6 +308,18 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
             idle_secs,
         };
 
+        // The connections that yielded last turn get their next one first
+        // (a listing deferred for want of this turn's render is answered
+        // before any that arrive now); those that yield again are listed
+        // after them for the turn after.
+        let turns = table.ready_len;
+        for i in 0..turns {
+            let slot = table.ready.get(i).map_or(usize::MAX, |&s| s as usize);
+            if let Some(conn) = table.conns.get_mut(slot) {
+                conn.queued = false;
+                drive(&ep, &mut table, slot, &mut cx);
+            }
+        }
         for ev in events.iter().take(ready) {
             match ev.data() {
                 LISTENER_TOKEN => {
@@ -322,16 +339,6 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
             }
         }
 
-        // The connections that yielded last turn get their next one; those
-        // that yield again are listed after them for the turn after.
-        let turns = table.ready_len;
-        for i in 0..turns {
-            let slot = table.ready.get(i).map_or(usize::MAX, |&s| s as usize);
-            if let Some(conn) = table.conns.get_mut(slot) {
-                conn.queued = false;
-                drive(&ep, &mut table, slot, &mut cx);
-            }
-        }
         // Those listed during this pass move up for the next.
         table.ready_len = super::move_to_front(table.ready, turns, table.ready_len);
 

@@ -179,9 +179,7 @@ const LANDLOCK_SCOPE_ABI: u32 = 6;
 /// what is missing (the server then goes on with what there is).
 pub fn probe(mode: Mode) -> Support {
     if mode == Mode::Off {
-        out::stderr(
-            b"httpd: warning: --sandbox off: workers are not confined by Landlock or seccomp\n",
-        );
+        out::stderr(b"httpd: warning: --sandbox off: workers are not confined\n");
         return Support {
             landlock_abi: 0,
             seccomp: false,
@@ -227,34 +225,29 @@ fn harden() -> Result<(), Errno> {
     sys::setrlimit(Rlimit::CORE, 0, 0)
 }
 
-/// The step of a confinement that failed, for the error line.
-pub type Failed = (&'static [u8], Errno);
-
 /// Confines the supervisor once it has started: `harden`, then the
 /// `SUPERVISOR` filter (with `WORKER`, which every worker it forks will
 /// run under too).
-pub fn confine_supervisor(mode: Mode, support: Support) -> Result<(), Failed> {
-    harden().map_err(|e| (&b"cannot harden the supervisor"[..], e))?;
+pub fn confine_supervisor(mode: Mode, support: Support) -> Result<(), Errno> {
+    harden()?;
     if mode != Mode::Off && support.seccomp {
-        install(&SUPERVISOR_FILTER, mode)
-            .map_err(|e| (&b"cannot install the supervisor's seccomp filter"[..], e))?;
+        install(&SUPERVISOR_FILTER, mode)?;
     }
     Ok(())
 }
 
 /// Confines a worker before its first accept: `harden`, Landlock beneath
 /// `root`, then the `WORKER` filter, last.
-pub fn confine_worker(mode: Mode, support: Support, root: BorrowedFd) -> Result<(), Failed> {
-    harden().map_err(|e| (&b"cannot harden a worker"[..], e))?;
+pub fn confine_worker(mode: Mode, support: Support, root: BorrowedFd) -> Result<(), Errno> {
+    harden()?;
     if mode == Mode::Off {
         return Ok(());
     }
     if support.landlock_abi > 0 {
-        landlock(support.landlock_abi, root).map_err(|e| (&b"cannot enter Landlock"[..], e))?;
+        landlock(support.landlock_abi, root)?;
     }
     if support.seccomp {
-        install(&WORKER_FILTER, mode)
-            .map_err(|e| (&b"cannot install the seccomp filter"[..], e))?;
+        install(&WORKER_FILTER, mode)?;
     }
     Ok(())
 }

@@ -85,8 +85,7 @@ pub fn drop_privileges<'a>(
     };
     let (name, uid, gid) = resolve(spec.unwrap_or(default), spec.is_none());
     if uid == 0 {
-        let warning =
-            b"warning: --user root: workers keep root's rights (still confined by the sandbox)";
+        let warning = b"warning: --user root: serving as root";
         out::line(&[warning], None);
         return Privileges::Root;
     }
@@ -101,10 +100,7 @@ pub fn drop_privileges<'a>(
     let users = sys::getresuid().map(|ids| ids.all(uid));
     let groups = sys::getresgid().map(|ids| ids.all(gid));
     if users != Ok(true) || groups != Ok(true) || sys::setuid(0).is_ok() {
-        out::fail(
-            &[b"privileges were not dropped: the ids did not all change"],
-            None,
-        );
+        out::fail(&[b"privileges were not dropped"], None);
     }
     // The served directory must still be listable (searchable without
     // listings) by the new user: a root-only site would otherwise answer

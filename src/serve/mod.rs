@@ -15,7 +15,7 @@ use crate::http::{conditional, date, encoding, mime, range};
 use crate::rt::sys::{self, CStr, Errno, OwnedFd, Stat};
 
 mod listing;
-pub use listing::{MAX_PAGES_IN_FLIGHT, PAGE_BYTES, PageTicket};
+pub use listing::{MAX_LISTINGS_PER_TURN, MAX_PAGES_IN_FLIGHT, PAGE_BYTES, PageTicket};
 
 /// What the operator chose (see `cli`).
 #[derive(Clone, Copy, Debug)]
@@ -36,6 +36,9 @@ pub struct Scratch {
     pub names: &'static mut [u8],
     /// The rendered page.
     pub page: &'static mut [u8],
+    /// Listings this worker may still render in the current loop turn
+    /// (the worker sets it to `MAX_LISTINGS_PER_TURN` each turn).
+    pub renders_left: u32,
 }
 
 /// The body that follows the head in the output buffer.
@@ -64,10 +67,37 @@ pub struct Reply {
     pub consumed: usize,
     /// Drain the client's input before closing (see `respond`).
     pub linger: bool,
+    /// What this answer does to the connection's turn.
+    pub turn: Turn,
+}
+
+impl Reply {
+    /// `Turn::Later`: no answer yet; the rest is unused.
+    fn later() -> Reply {
+        Reply {
+            status: Status::ServiceUnavailable,
+            body: Body::None,
+            body_len: 0,
+            keep_alive: false,
+            consumed: 0,
+            linger: false,
+            turn: Turn::Later,
+        }
+    }
+}
+
+/// How an answer affects the connection's turn in the worker's loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Turn {
+    /// Go on: answer the next pipelined request at once.
+    Continue,
     /// The answer was costly (a listing: reading, stat-ing, sorting and
-    /// rendering up to 4,096 entries), so the connection's turn ends with
-    /// it: a client pipelining listings cannot keep the worker to itself.
-    pub ends_turn: bool,
+    /// rendering up to 4,096 entries): the connection's turn ends with
+    /// it, so a client pipelining listings cannot keep the worker.
+    End,
+    /// Not answered: the worker has rendered its listings for this loop
+    /// turn. Nothing was written; ask again next turn.
+    Later,
 }
 
 /// A site: the root, the options, and the per-response constants.
@@ -185,7 +215,7 @@ fn error(
         keep_alive: keep,
         consumed: 0,
         linger: false,
-        ends_turn: false,
+        turn: Turn::Continue,
     }
 }
 
@@ -234,7 +264,7 @@ impl Cx<'_, '_, '_> {
             keep_alive: self.keep_alive,
             consumed: 0,
             linger: false,
-            ends_turn: false,
+            turn: Turn::Continue,
         }
     }
 
