@@ -946,6 +946,52 @@ fn burst_of_300_connections_is_queued_and_served() {
     }
 }
 
+/// A worker renders one listing per loop turn: with many clients asking
+/// for listings of a large directory at once, another client is answered
+/// after at most a couple of them, not after all.
+#[test]
+fn many_listings_at_once_take_turns_with_others() {
+    let dir = TempDir::new("listing-cap");
+    dir.write("a.txt", "small\n");
+    // 20,000 entries: each listing reads them all and stats 4,096 of
+    // them, milliseconds of work.
+    std::fs::create_dir(dir.path().join("big")).unwrap();
+    for i in 0..20_000 {
+        std::fs::File::create(dir.path().join(format!("big/file-number-{i:05}.txt"))).unwrap();
+    }
+    let server = Server::start(dir.path(), &["--workers", "1", "-q"]);
+    let mut floods: Vec<TcpStream> = (0..12).map(|_| server.connect()).collect();
+    for s in &mut floods {
+        s.write_all(&request("GET", "/big/", &[])).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(5));
+    let mut other = server.connect();
+    other.write_all(&request("GET", "/a.txt", &[])).unwrap();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let readers: Vec<_> = floods
+        .into_iter()
+        .map(|mut s| {
+            let log = order.clone();
+            std::thread::spawn(move || {
+                assert_eq!(read_response(&mut s, false).status, 200);
+                log.lock().unwrap().push("listing");
+            })
+        })
+        .collect();
+    assert_eq!(read_response(&mut other, false).body, b"small\n");
+    order.lock().unwrap().push("other client");
+    for r in readers {
+        r.join().unwrap();
+    }
+    let order = order.lock().unwrap();
+    let before = order.iter().position(|&e| e == "other client").unwrap();
+    println!("the other client was answered after {before} of 12 listings");
+    assert!(
+        before < 3,
+        "the other client waited for {before} of 12 listings: {order:?}"
+    );
+}
+
 /// Clients pipelining cheap requests without pause (HEAD, answered with no
 /// body) cannot keep a worker to themselves: another client is answered.
 #[test]
