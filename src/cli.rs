@@ -226,7 +226,12 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
                 if !valid_header(v) {
                     return Err(error("not a header line 'Name: value'", v));
                 }
-                let used: usize = config.headers.iter().map(|h| h.len() + 2).sum();
+                let used: usize = config
+                    .headers
+                    .iter()
+                    .take(config.header_count)
+                    .map(|h| h.len() + 2)
+                    .sum();
                 if used + v.len() + 2 > MAX_HEADER_BYTES {
                     return Err(error("headers longer than 1024 bytes in all", v));
                 }
@@ -258,15 +263,16 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
     Ok(Command::Serve(config))
 }
 
-/// A decimal in `min..=max`.
+/// A decimal in `min..=max` (leading zeros allowed).
 fn number(s: &[u8], min: usize, max: usize) -> Result<usize, Error<'_>> {
     let err = error("not a number in range", s);
-    if s.is_empty() || s.len() > 9 {
+    if s.is_empty() {
         return Err(err);
     }
     let mut n = 0usize;
     for &b in s {
-        if !b.is_ascii_digit() {
+        // Stopping past `max` keeps `n` far from overflow.
+        if !b.is_ascii_digit() || n > max {
             return Err(err);
         }
         n = n * 10 + usize::from(b - b'0');
@@ -410,6 +416,19 @@ mod tests {
             fails(&["-H", &long]),
             "headers longer than 1024 bytes in all"
         );
+        // Found by fuzzing: one header may use the whole 1024-byte budget
+        // (with its CRLF), and leading zeros do not count as digits.
+        let full = format!("X-Long: {}", "v".repeat(1014));
+        assert_eq!(serve(&["-H", &full]).header_count, 1);
+        let over = format!("X-Long: {}", "v".repeat(1015));
+        assert_eq!(
+            fails(&["-H", &over]),
+            "headers longer than 1024 bytes in all"
+        );
+        assert_eq!(serve(&["0000008080"]).port, 8080);
+        assert_eq!(serve(&["0000000000"]).port, 0);
+        assert_eq!(fails(&["0000065536"]), "not a number in range");
+        assert_eq!(fails(&["1000000000000"]), "not a number in range");
         assert!(matches!(parse(&[b"-h"]), Ok(Command::Help)));
         assert!(matches!(parse(&[b"--version"]), Ok(Command::Version)));
     }

@@ -13,9 +13,6 @@
 //! - `HTTP/1.2`..`HTTP/1.9`, read as 1.1 (RFC 9112 §2.3) where httparse
 //!   refuses: the head is compared again with the version made `HTTP/1.1`.
 //!
-//! KNOWN (reported; tolerated unless `FUZZ_STRICT=1`): bare CRs before the
-//! request line are skipped like empty lines, which httparse refuses.
-//!
 //! Also, without an oracle: the result does not depend on the buffer's
 //! capacity unless it is full (then `HeadTooLarge` or `UriTooLong`, never
 //! `Incomplete`), bytes after the head change nothing, and every proper
@@ -24,7 +21,7 @@
 #![no_main]
 
 use httpd::http::request::{MAX_HEAD_BYTES, Method, ParseError, Request, Version, parse};
-use httpd_fuzz::{digits, show, strict, trim_ows};
+use httpd_fuzz::{digits, show, trim_ows};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -42,10 +39,12 @@ fn capacity_and_prefixes(data: &[u8], ours: &Result<Request<'_>, ParseError>) {
     let full = parse(data, data.len());
     match ours {
         Err(ParseError::Incomplete) => {
-            let skip = data
-                .iter()
-                .take_while(|&&b| b == b'\r' || b == b'\n')
-                .count();
+            // RFC 9112 §2.2: the empty lines (CRLF or LF) skipped before
+            // the request line.
+            let mut skip = 0;
+            while data[skip..].starts_with(b"\n") || data[skip..].starts_with(b"\r\n") {
+                skip += if data[skip] == b'\n' { 1 } else { 2 };
+            }
             let want = if data[skip..].contains(&b'\n') {
                 ParseError::HeadTooLarge
             } else {
@@ -107,31 +106,9 @@ fn against_httparse(data: &[u8], ours: &Result<Request<'_>, ParseError>) {
         (Ok(httparse::Status::Partial), r) => {
             assert_eq!(r.err(), Some(ParseError::Incomplete), "{:?}", show(data));
         }
-        (Err(_), Ok(r)) => {
-            let skip = data
-                .iter()
-                .take_while(|&&b| b == b'\r' || b == b'\n')
-                .count();
-            if !strict() && bare_cr(&data[..skip]) {
-                // KNOWN: a bare CR before the request line is skipped as if
-                // it were an empty line; httparse (and RFC 9112 §2.2) want
-                // CRLF or LF. Compared again without those bytes.
-                let rest = &data[skip..];
-                let again = parse(rest, MAX_HEAD_BYTES).expect("same head without the CRs");
-                assert_eq!(again.head_len + skip, r.head_len, "{:?}", show(data));
-                return against_httparse(rest, &Ok(again));
-            }
-            later_minor_version(data, r)
-        }
+        (Err(_), Ok(r)) => later_minor_version(data, r),
         (Err(_), Err(_)) => {}
     }
-}
-
-/// Whether `s` holds a CR not followed by LF.
-fn bare_cr(s: &[u8]) -> bool {
-    s.iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'\r' && s.get(i + 1) != Some(&b'\n'))
 }
 
 /// The refusals httparse does not make, each documented in `request.rs`.

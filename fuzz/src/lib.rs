@@ -40,15 +40,6 @@ pub fn digits<T: std::str::FromStr>(s: &[u8]) -> Option<T> {
     std::str::from_utf8(s).ok()?.parse().ok()
 }
 
-/// Whether to fail on the library's known deviations too (`FUZZ_STRICT=1`).
-/// By default each target tolerates the deviations it names `KNOWN:`
-/// (reported, with a unit test to add, and to be removed once fixed), so
-/// that a run keeps looking for new ones instead of stopping at the first.
-pub fn strict() -> bool {
-    static STRICT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *STRICT.get_or_init(|| std::env::var_os("FUZZ_STRICT").is_some_and(|v| v != "0"))
-}
-
 /// xorshift64: chunk sizes and other choices from a seed taken from the
 /// fuzzer's bytes, so every run of an input is the same run.
 pub struct XorShift(pub u64);

@@ -93,11 +93,16 @@ pub struct Request<'a> {
 /// Parses the request head at the start of `buf`. `buf` holds every byte
 /// read so far and `capacity` is the size of the buffer it lives in.
 pub fn parse(buf: &[u8], capacity: usize) -> Result<Request<'_>, ParseError> {
-    // RFC 9112 §2.2: ignore empty lines before the request line.
-    let skip = buf
-        .iter()
-        .take_while(|&&b| b == b'\r' || b == b'\n')
-        .count();
+    // RFC 9112 §2.2: ignore empty lines (CRLF, or a bare LF) before the
+    // request line. A bare CR ends no line: it stays, and is refused.
+    let mut skip = 0;
+    while let Some(&b) = buf.get(skip) {
+        skip += match b {
+            b'\n' => 1,
+            b'\r' if buf.get(skip + 1) == Some(&b'\n') => 2,
+            _ => break,
+        };
+    }
     let Some(head_end) = find_head_end(buf, skip) else {
         if buf.len() < capacity {
             return Err(ParseError::Incomplete);
@@ -383,6 +388,14 @@ mod tests {
             ParseError::UnsupportedVersion
         );
         assert_eq!(err(b"GET / HTTP/1\r\n\r\n"), ParseError::BadRequestLine);
+        // Empty lines before the request line are skipped; a bare CR is
+        // no line end (found by fuzzing against httparse).
+        assert_eq!(ok(b"\r\n\nGET / HTTP/1.0\r\n\r\n").head_len, 21);
+        assert_eq!(err(b"\rGET / HTTP/1.0\r\n\r\n"), ParseError::BadRequestLine);
+        assert_eq!(
+            err(b"\r\rGET / HTTP/1.0\r\n\r\n"),
+            ParseError::BadRequestLine
+        );
         assert_eq!(err(b"GET / http/1.1\r\n\r\n"), ParseError::BadRequestLine);
     }
 
