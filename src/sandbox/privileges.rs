@@ -26,6 +26,19 @@ const GROUP: CStr<'static> = match CStr::new(b"/etc/group\0") {
 };
 const DOT: CStr<'static> = crate::fs::root::DOT;
 
+/// Where users and groups are looked up.
+#[derive(Clone, Copy)]
+struct Files {
+    passwd: CStr<'static>,
+    group: CStr<'static>,
+}
+
+/// The system's files.
+const ETC: Files = Files {
+    passwd: PASSWD,
+    group: GROUP,
+};
+
 /// Who serves, once `drop_privileges` returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Privileges<'a> {
@@ -74,7 +87,7 @@ pub fn drop_privileges<'a>(
     if ids.effective != 0 {
         // Not root: nothing to drop. An explicit --user for someone else
         // cannot be honoured; say so rather than serve as the wrong user.
-        if spec.is_some_and(|spec| resolve(spec, false).1 != ids.effective) {
+        if spec.is_some_and(|spec| resolve(spec, false, ETC).1 != ids.effective) {
             out::fail(&[b"--user needs root to switch to another user"], None);
         }
         return Privileges::Unchanged;
@@ -83,7 +96,7 @@ pub fn drop_privileges<'a>(
         user: Id::Name(DEFAULT_USER),
         group: None,
     };
-    let (name, uid, gid) = resolve(spec.unwrap_or(default), spec.is_none());
+    let (name, uid, gid) = resolve(spec.unwrap_or(default), spec.is_none(), ETC);
     if uid == 0 {
         let warning = b"warning: --user root: serving as root";
         out::line(&[warning], None);
@@ -122,7 +135,7 @@ pub fn drop_privileges<'a>(
 /// `default` marks the built-in default user, which falls back to
 /// 65534:65534 when there is no `/etc/passwd` or no such user in it (a
 /// `FROM scratch` image).
-fn resolve<'a>(spec: UserSpec<'a>, default: bool) -> (&'a [u8], u32, u32) {
+fn resolve<'a>(spec: UserSpec<'a>, default: bool, files: Files) -> (&'a [u8], u32, u32) {
     // The user's uid and primary group: by name from its passwd line; a
     // number needs no file, and takes its primary group from its passwd
     // line if there is one, else the same number.
@@ -131,7 +144,7 @@ fn resolve<'a>(spec: UserSpec<'a>, default: bool) -> (&'a [u8], u32, u32) {
         Id::Number(uid) => (&b""[..], Some(uid)),
     };
     let mut found = None;
-    scan(PASSWD, &mut |line| {
+    scan(files.passwd, &mut |line| {
         found = user::parse_passwd_line(line)
             .filter(|e| by_uid.map_or(e.name == name, |uid| e.uid == uid))
             .map(|e| (e.uid, e.gid));
@@ -148,7 +161,7 @@ fn resolve<'a>(spec: UserSpec<'a>, default: bool) -> (&'a [u8], u32, u32) {
         Some(Id::Number(gid)) => gid,
         Some(Id::Name(group)) => {
             let mut gid = None;
-            scan(GROUP, &mut |line| {
+            scan(files.group, &mut |line| {
                 gid = user::parse_group_line(line)
                     .filter(|g| g.name == group)
                     .map(|g| g.gid);
@@ -172,5 +185,89 @@ fn scan(path: CStr, pick: &mut dyn FnMut(&[u8]) -> bool) {
     match read {
         Ok(_) | Err(Errno::ENOENT) => {}
         Err(e) => out::fail(&[b"cannot read ", path.bytes()], Some(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A passwd and a group file in a temporary directory, by their
+    /// NUL-terminated paths (leaked: the files live for the test binary).
+    fn files(tag: &str, passwd: Option<&str>, group: Option<&str>) -> Files {
+        let dir = std::env::temp_dir().join(format!("httpd-users-{}-{tag}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = |name: &str, text: Option<&str>| {
+            let p = dir.join(name);
+            match text {
+                Some(t) => std::fs::write(&p, t).unwrap(),
+                None => drop(std::fs::remove_file(&p)),
+            }
+            let bytes = format!("{}\0", p.display()).into_bytes().leak();
+            CStr::new(bytes).unwrap()
+        };
+        Files {
+            passwd: path("passwd", passwd),
+            group: path("group", group),
+        }
+    }
+
+    fn spec(s: &str) -> UserSpec<'_> {
+        user::parse_spec(s.as_bytes()).unwrap()
+    }
+
+    const PASSWD_TEXT: &str = "root:x:0:0:root:/root:/bin/bash\n\
+        # a comment\n\
+        broken line\n\
+        www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n\
+        nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
+
+    #[test]
+    fn names_numbers_and_groups() {
+        let mut group = String::from("root:x:0:\n");
+        // A group line far longer than the line buffer still gives its gid.
+        group.push_str(&format!("crowd:x:700:{}\n", "member,".repeat(1000)));
+        group.push_str("nogroup:x:65534:\n");
+        let f = files("named", Some(PASSWD_TEXT), Some(&group));
+        assert_eq!(
+            resolve(spec("www-data"), false, f),
+            (&b"www-data"[..], 33, 33)
+        );
+        assert_eq!(
+            resolve(spec("www-data:crowd"), false, f),
+            (&b"www-data"[..], 33, 700)
+        );
+        assert_eq!(resolve(spec("www-data:nogroup"), false, f).2, 65534);
+        assert_eq!(resolve(spec("www-data:5"), false, f).2, 5);
+        // A number takes its primary group from its passwd line, if any.
+        assert_eq!(resolve(spec("33"), false, f), (&b""[..], 33, 33));
+        assert_eq!(resolve(spec("1234"), false, f), (&b""[..], 1234, 1234));
+        assert_eq!(
+            resolve(default_user(), true, f),
+            (DEFAULT_USER, 65534, 65534)
+        );
+    }
+
+    /// No /etc at all (a `FROM scratch` image): the default user is
+    /// 65534:65534, and numbers need no file.
+    #[test]
+    fn missing_files() {
+        let f = files("missing", None, None);
+        assert_eq!(
+            resolve(default_user(), true, f),
+            (DEFAULT_USER, NOBODY_ID, NOBODY_ID)
+        );
+        assert_eq!(resolve(spec("1000:1000"), false, f), (&b""[..], 1000, 1000));
+        assert_eq!(resolve(spec("1000"), false, f), (&b""[..], 1000, 1000));
+        // A passwd file without `nobody`: the same fallback.
+        let g = files("no-nobody", Some("root:x:0:0::/:/bin/sh\n"), None);
+        assert_eq!(resolve(default_user(), true, g).1, NOBODY_ID);
+    }
+
+    fn default_user() -> UserSpec<'static> {
+        UserSpec {
+            user: Id::Name(DEFAULT_USER),
+            group: None,
+        }
     }
 }
