@@ -187,6 +187,12 @@ impl Conn {
         self.state == State::Reading && self.in_len == 0
     }
 
+    /// True when its listing waits in line for a loop turn with a render
+    /// left.
+    pub fn is_deferred(&self) -> bool {
+        self.deferred
+    }
+
     /// True when the connection waits for a request head from its client
     /// (none yet, or part of one), with nothing of ours in flight and no
     /// pipelined request pending: closing it loses no answer, so it may
@@ -215,6 +221,7 @@ impl Conn {
                     return Next::Yield;
                 }
                 State::Reading => {
+                    cx.scratch.in_line = self.deferred;
                     let buffered = self.input.get(..self.in_len).unwrap_or_default();
                     let mut out = Buf::new(self.out);
                     let capacity = self.input.len();

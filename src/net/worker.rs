@@ -221,6 +221,8 @@ fn prepare(setup: &Setup) -> Result<Parts, Errno> {
         names,
         page,
         renders_left: MAX_LISTINGS_PER_TURN,
+        line_waiting: false,
+        in_line: false,
     };
     let log = Log::new(log_mem);
     let ep = sys::epoll_create1()?;
@@ -308,18 +310,6 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
             idle_secs,
         };
 
-        // The connections that yielded last turn get their next one first
-        // (a listing deferred for want of this turn's render is answered
-        // before any that arrive now); those that yield again are listed
-        // after them for the turn after.
-        let turns = table.ready_len;
-        for i in 0..turns {
-            let slot = table.ready.get(i).map_or(usize::MAX, |&s| s as usize);
-            if let Some(conn) = table.conns.get_mut(slot) {
-                conn.queued = false;
-                drive(&ep, &mut table, slot, &mut cx);
-            }
-        }
         for ev in events.iter().take(ready) {
             match ev.data() {
                 LISTENER_TOKEN => {
@@ -339,6 +329,27 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
             }
         }
 
+        // The connections that yielded last turn get their next one; those
+        // that yield again are listed after them for the turn after. The
+        // first listing waiting in line gets this turn's render if a new
+        // request did not take it first (when nothing waited); whether
+        // any still waits tells the next turn's new requests to line up.
+        cx.scratch.line_waiting = false;
+        let turns = table.ready_len;
+        for i in 0..turns {
+            let slot = table.ready.get(i).map_or(usize::MAX, |&s| s as usize);
+            if let Some(conn) = table.conns.get_mut(slot) {
+                conn.queued = false;
+                drive(&ep, &mut table, slot, &mut cx);
+                if table
+                    .conns
+                    .get(slot)
+                    .is_some_and(|c| c.fd.is_some() && c.is_deferred())
+                {
+                    cx.scratch.line_waiting = true;
+                }
+            }
+        }
         // Those listed during this pass move up for the next.
         table.ready_len = super::move_to_front(table.ready, turns, table.ready_len);
 

@@ -27,9 +27,10 @@ impl Cx<'_, '_, '_> {
     /// HEAD renders it too, for its exact `Content-Length`, so it takes a
     /// ticket and ends the connection's turn just the same.
     pub(super) fn listing(&mut self, scratch: &mut Scratch, rel: &[u8], dir: OwnedFd) -> Reply {
-        // This turn's listing is done: the next comes next turn, so other
-        // clients are answered in between.
-        if scratch.renders_left == 0 {
+        // This turn's listing is done, or others wait in line first: this
+        // one comes in a later turn, and other clients are answered in
+        // between.
+        if scratch.renders_left == 0 || (scratch.line_waiting && !scratch.in_line) {
             return Reply::later();
         }
         scratch.renders_left -= 1;

@@ -39,6 +39,11 @@ pub struct Scratch {
     /// Listings this worker may still render in the current loop turn
     /// (the worker sets it to `MAX_LISTINGS_PER_TURN` each turn).
     pub renders_left: u32,
+    /// Listings wait in line from an earlier turn: a new one joins the
+    /// end of the line rather than take the render first.
+    pub line_waiting: bool,
+    /// The request being answered has waited its turn in that line.
+    pub in_line: bool,
 }
 
 /// The body that follows the head in the output buffer.
