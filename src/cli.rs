@@ -2,8 +2,8 @@
 //! `httpd [PORT] [-b ADDR] [-d DIR] ...`. Parsing is pure; the caller
 //! prints `USAGE` and exits 2 on an error.
 
+use crate::addr;
 use crate::http::syntax::is_tchar;
-use crate::net::addr;
 use crate::sandbox::Mode;
 use crate::sandbox::user::{self, UserSpec};
 use crate::serve::Options;

@@ -8,6 +8,7 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
 
+pub mod addr;
 pub mod buf;
 pub mod cli;
 pub mod fs;

@@ -5,9 +5,9 @@
 //! drive the operator's terminal (controls, `"`, `\`, non-ASCII) are
 //! written as `\xNN`.
 
+use crate::addr;
 use crate::buf::Buf;
 use crate::http::date;
-use crate::net::addr;
 use crate::rt::out::{self, MAX_LINE_BYTES};
 use crate::rt::sys::{AF_INET, SockAddr};
 

@@ -58,11 +58,9 @@ fn workers_and_supervisor_are_confined_by_default() {
             assert_eq!(status_field(pid, "Groups"), "");
             assert_eq!(status_field(pid, "CapEff"), "0000000000000000");
         }
-        let said = server.stdout.lock().unwrap().clone();
-        assert!(
-            said.contains("Running as user nobody, uid 65534, gid 65534"),
-            "{said:?}"
-        );
+        let line = "Running as user nobody, uid 65534, gid 65534";
+        let said = server.wait_stdout(line);
+        assert!(said.contains(line), "{said:?}");
     } else {
         println!("note: not root: the privilege drop is not checked");
     }
@@ -81,12 +79,13 @@ fn user_root_keeps_root_with_a_warning() {
     let pid = workers(&server, 1)[0];
     assert_eq!(status_field(pid, "Uid"), "0\t0\t0\t0");
     assert_eq!(status_field(pid, "Seccomp"), "2");
+    let log = server.wait_log("httpd: warning: --user root");
+    assert!(log.contains("httpd: warning: --user root"), "{log}");
     assert!(
-        server.log().contains("httpd: warning: --user root"),
-        "{}",
-        server.log()
+        server
+            .wait_stdout("Running as root")
+            .contains("Running as root")
     );
-    assert!(server.stdout.lock().unwrap().contains("Running as root"));
 }
 
 /// As nginx with `user nobody`, a file only root may read is refused
@@ -233,12 +232,8 @@ fn sandbox_off_and_log() {
     assert_eq!(status_field(pid, "Seccomp"), "0");
     // Privileges are still dropped and hardened.
     assert_eq!(status_field(pid, "NoNewPrivs"), "1");
-    assert!(
-        off.log()
-            .contains("httpd: warning: --sandbox off: workers are not confined"),
-        "{}",
-        off.log()
-    );
+    let warning = "httpd: warning: --sandbox off: workers are not confined";
+    assert!(off.wait_log(warning).contains(warning), "{}", off.log());
     let log = Server::start(dir.path(), &["-w", "1", "-q", "--sandbox", "log"]);
     assert_eq!(log.get("/a.txt", &[]).body, b"a\n");
     assert_eq!(status_field(workers(&log, 1)[0], "Seccomp"), "2");
@@ -304,7 +299,8 @@ fn without_landlock_and_seccomp_the_server_says_so_and_serves() {
     }
     let server = Server::spawn(command, "127.0.0.1");
     assert_eq!(server.get("/a.txt", &[]).body, b"a\n");
-    let log = server.log();
+    // Written before the banner, but read from stderr by another thread.
+    let log = server.wait_log("seccomp is unavailable");
     for note in [
         "httpd: Landlock is unavailable; file access is confined by the path checks alone: function not implemented (ENOSYS)",
         "httpd: seccomp is unavailable; workers run without a syscall filter: function not implemented (ENOSYS)",

@@ -1,4 +1,4 @@
-//! `cli::parse` and the address text it reads (`net::addr`). Input: the
+//! `cli::parse` and the address text it reads (`addr`). Input: the
 //! arguments, separated by NUL bytes (an argv string cannot hold one), at
 //! most 64 of them as `_start` allows.
 //!
@@ -26,7 +26,7 @@ use httpd::cli::{
     Bind, Command, DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT, DEFAULT_TIMEOUT_SECS,
     MAX_CONNECTIONS_LIMIT, MAX_HEADER_BYTES, MAX_HEADERS, parse,
 };
-use httpd::net::addr::{format_ipv4, format_ipv6, parse_ipv4, parse_ipv6};
+use httpd::addr::{format_ipv4, format_ipv6, parse_ipv4, parse_ipv6};
 use httpd::sandbox::Mode;
 use httpd::sandbox::user::{UserSpec, parse_spec};
 use httpd_fuzz::show;

@@ -1,7 +1,7 @@
-//! Networking: addresses, the listener, connections and their state
-//! machine, the per-worker event loop, and the supervisor.
+//! Networking: the listener, connections and their state machine, the
+//! per-worker event loop, and the supervisor. (Address text, which the
+//! command line and the log use too, is `crate::addr`, below them all.)
 
-pub mod addr;
 pub mod conn;
 pub mod listen;
 pub mod supervisor;

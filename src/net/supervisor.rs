@@ -4,12 +4,12 @@
 //! SIGINT/SIGTERM stops them and exits 0. Signals arrive through a
 //! signalfd: no asynchronous handlers anywhere.
 
+use crate::addr;
 use crate::buf::Buf;
 use crate::cli::{Bind, Config};
 use crate::fs::path::MAX_PATH_BYTES;
 use crate::fs::root::Root;
 use crate::http::response::Common;
-use crate::net::addr;
 use crate::net::listen::{self, Step};
 use crate::net::worker::{self, Setup};
 use crate::rt::out::{self, MAX_LINE_BYTES};

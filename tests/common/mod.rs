@@ -154,6 +154,19 @@ impl Server {
         }
     }
 
+    /// Waits until what the server printed after the banner contains
+    /// `needle`; all of it.
+    pub fn wait_stdout(&self, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let said = self.stdout.lock().unwrap().clone();
+            if said.contains(needle) || start.elapsed() > WAIT {
+                return said;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// True while the server process runs.
     pub fn alive(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
