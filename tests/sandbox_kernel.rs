@@ -70,7 +70,8 @@ const SIGSYS: End = End::Signaled(libc::SIGSYS);
 fn worker_filter_allows_the_worker_and_kills_the_rest() {
     // Nothing forbidden: the child runs to the end.
     assert_eq!(filtered(&WORKER_FILTER, Mode::On, || {}), End::Exited(0));
-    let forbidden: [(&str, i64, [i64; 6]); 9] = [
+    let forbidden: [(&str, i64, [i64; 6]); 10] = [
+        ("shutdown SHUT_RD", libc::SYS_shutdown, [-1, 0, 0, 0, 0, 0]),
         ("socket", libc::SYS_socket, [2, 1, 0, 0, 0, 0]),
         ("execve", libc::SYS_execve, [0; 6]),
         ("ptrace", libc::SYS_ptrace, [0; 6]),
@@ -134,8 +135,9 @@ fn supervisor_filter_allows_worker_set_up_and_kills_the_rest() {
             libc::SYS_prctl,
             [libc::PR_SET_DUMPABLE as i64, 0, 0, 0, 0, 0],
         );
-        // Stopping a worker that does not exist.
+        // Stopping a worker that does not exist; closing a listener.
         raw(libc::SYS_kill, [i32::MAX as i64, 15, 0, 0, 0, 0]);
+        raw(libc::SYS_shutdown, [-1, 2, 0, 0, 0, 0]);
     });
     assert_eq!(end, End::Exited(0));
     let forbidden: [(&str, i64, [i64; 6]); 7] = [

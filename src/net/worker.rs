@@ -34,6 +34,12 @@ const FIRST_SLOT_TOKEN: u64 = 2;
 /// retry accepting after running out of descriptors.
 const TICK_MS: i32 = 1000;
 
+/// The most connections accepted in one turn: a connect flood, each new
+/// connection evicting an idle one, must not keep the worker from its
+/// other connections, its timeouts and its signals. The listener stays
+/// ready, so the rest are taken next turn.
+const MAX_ACCEPTS_PER_TURN: u32 = 256;
+
 /// Seconds in-flight responses get to finish after SIGTERM or SIGINT.
 pub const SHUTDOWN_GRACE_SECS: i64 = 10;
 
@@ -320,12 +326,15 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
                         stopping_at.get_or_insert(now + SHUTDOWN_GRACE_SECS);
                     }
                 }
-                token => drive(
-                    &ep,
-                    &mut table,
-                    (token - FIRST_SLOT_TOKEN) as usize,
-                    &mut cx,
-                ),
+                token => {
+                    let slot = (token - FIRST_SLOT_TOKEN) as usize;
+                    // One on the ready list gets its turn there, in order
+                    // (a deferred listing must not jump the line because
+                    // its socket is still readable or writable).
+                    if !table.conns.get(slot).is_some_and(|c| c.queued) {
+                        drive(&ep, &mut table, slot, &mut cx);
+                    }
+                }
             }
         }
 
@@ -334,7 +343,7 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
         // first listing waiting in line gets this turn's render if a new
         // request did not take it first (when nothing waited); whether
         // any still waits tells the next turn's new requests to line up.
-        cx.scratch.line_waiting = false;
+        let mut waiting = false;
         let turns = table.ready_len;
         for i in 0..turns {
             let slot = table.ready.get(i).map_or(usize::MAX, |&s| s as usize);
@@ -346,10 +355,11 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
                     .get(slot)
                     .is_some_and(|c| c.fd.is_some() && c.is_deferred())
                 {
-                    cx.scratch.line_waiting = true;
+                    waiting = true;
                 }
             }
         }
+        cx.scratch.line_waiting = waiting;
         // Those listed during this pass move up for the next.
         table.ready_len = super::move_to_front(table.ready, turns, table.ready_len);
 
@@ -394,7 +404,9 @@ fn accept_all(
     // Descriptors freed by eviction after EMFILE, at most one a turn: an
     // EMFILE says nothing of whether a client is waiting.
     let mut evicted_for_fd = false;
-    while table.has_room() {
+    let mut accepted = 0;
+    while table.has_room() && accepted < MAX_ACCEPTS_PER_TURN {
+        accepted += 1;
         match sys::accept4(listener, Sock::NONBLOCK.with(Sock::CLOEXEC)) {
             Ok((fd, peer)) => {
                 if table.free_len == 0 {

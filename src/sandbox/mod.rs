@@ -25,8 +25,8 @@ pub use privileges::{Privileges, drop_privileges};
 
 use crate::rt::out;
 use crate::rt::sys::{
-    self, BorrowedFd, Errno, LandlockRuleset, Prctl, Rlimit, SIGCHLD, SIGKILL, SIGTERM, SockFilter,
-    Sysno,
+    self, BorrowedFd, Errno, LandlockRuleset, Prctl, Rlimit, SHUT_RDWR, SHUT_WR, SIGCHLD, SIGKILL,
+    SIGTERM, SockFilter, Sysno,
 };
 use bpf::{Args, Rule};
 
@@ -95,7 +95,7 @@ const WORKER: &[Rule] = &[
     any(Sysno::read),          // conn: request heads; worker: the signalfd
     any(Sysno::sendto),        // conn: response heads and small bodies (send)
     any(Sysno::sendfile),      // conn: file bodies and listing pages
-    any(Sysno::shutdown),      // conn: half-close before a lingering close
+    one_of(Sysno::shutdown, 1, &[SHUT_WR as u32]), // conn: half-close before lingering
     any(Sysno::close),         // every OwnedFd: sockets, files, pages
     any(Sysno::openat2),       // fs::root: every path, beneath the root
     none_of(Sysno::openat, 2, OPEN_WRITE_FLAGS), // fs::root: the walk without openat2
@@ -116,6 +116,9 @@ const WORKER: &[Rule] = &[
 /// supervisor can never do again: execute anything, create, bind or
 /// connect a socket, open a file for writing, ptrace, mount.
 const SUPERVISOR: &[Rule] = &[
+    // supervisor: stop listening at SIGTERM (SHUT_RDWR); it precedes, and
+    // so overrides, the worker's rule, which allows only SHUT_WR.
+    one_of(Sysno::shutdown, 1, &[SHUT_WR as u32, SHUT_RDWR as u32]),
     one_of(Sysno::clone, 0, &[SIGCHLD]), // supervisor: fork a worker (no threads, no namespaces)
     any(Sysno::wait4),                   // supervisor: reap ended workers
     one_of(Sysno::kill, 1, &[SIGTERM, SIGKILL]), // supervisor: stop workers

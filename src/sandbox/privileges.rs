@@ -84,7 +84,9 @@ pub fn drop_privileges<'a>(
     listing: bool,
 ) -> Privileges<'a> {
     let ids = sys::getresuid().unwrap_or_else(|e| out::die(b"cannot read the user ids", e));
-    if ids.effective != 0 {
+    // Root in any of the three ids could be regained: drop them all (a
+    // set-uid start without root's effective id then fails to, and says so).
+    if ids.real != 0 && ids.effective != 0 && ids.saved != 0 {
         // Not root: nothing to drop. An explicit --user for someone else
         // cannot be honoured; say so rather than serve as the wrong user.
         if spec.is_some_and(|spec| resolve(spec, false, ETC).1 != ids.effective) {
