@@ -1706,7 +1706,6 @@ fn search_only_directory_serves_its_index() {
 /// serves ordinary paths, and follows no symlink at all.
 #[test]
 fn without_openat2_no_symlink_is_followed() {
-    use std::os::unix::process::CommandExt;
     let dir = TempDir::new("no-openat2");
     dir.write("outside.txt", "OUTSIDE-BYTES");
     dir.write("www/sub/f.txt", "inside");
@@ -1716,53 +1715,7 @@ fn without_openat2_no_symlink_is_followed() {
     command
         .args(["0", "-b", "127.0.0.1", "-d"])
         .arg(dir.path().join("www"));
-    // SAFETY: between fork and exec the child only makes two prctl calls
-    // on data owned by the closure.
-    unsafe {
-        command.pre_exec(|| {
-            // Load the syscall number; openat2 -> ENOSYS; anything else runs.
-            let filter = [
-                libc::sock_filter {
-                    code: (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16,
-                    jt: 0,
-                    jf: 0,
-                    k: 0,
-                },
-                libc::sock_filter {
-                    code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
-                    jt: 0,
-                    jf: 1,
-                    k: libc::SYS_openat2 as u32,
-                },
-                libc::sock_filter {
-                    code: (libc::BPF_RET | libc::BPF_K) as u16,
-                    jt: 0,
-                    jf: 0,
-                    k: libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
-                },
-                libc::sock_filter {
-                    code: (libc::BPF_RET | libc::BPF_K) as u16,
-                    jt: 0,
-                    jf: 0,
-                    k: libc::SECCOMP_RET_ALLOW,
-                },
-            ];
-            let program = libc::sock_fprog {
-                len: filter.len() as u16,
-                filter: filter.as_ptr() as *mut _,
-            };
-            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-                || libc::prctl(
-                    libc::PR_SET_SECCOMP,
-                    libc::SECCOMP_MODE_FILTER,
-                    &program as *const _,
-                ) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    answer_enosys(&mut command, &[libc::SYS_openat2]);
     let server = Server::spawn(command, "127.0.0.1");
     let log = server.wait_log("openat2 is unavailable");
     assert_eq!(log.matches("openat2 is unavailable").count(), 1, "{log}");

@@ -246,57 +246,16 @@ fn sandbox_off_and_log() {
 /// server says so once at start-up and serves.
 #[test]
 fn without_landlock_and_seccomp_the_server_says_so_and_serves() {
-    use std::os::unix::process::CommandExt;
     let dir = TempDir::new("no-sandbox-kernel");
     dir.write("a.txt", "a\n");
     let mut command = Command::new(BIN);
     command
         .args(["0", "-b", "127.0.0.1", "-w", "2", "-q", "-d"])
         .arg(dir.path());
-    // SAFETY: between fork and exec the child only makes two prctl calls
-    // on data owned by the closure.
-    unsafe {
-        command.pre_exec(|| {
-            let stmt = |code: u32, jt: u8, jf: u8, k: u32| libc::sock_filter {
-                code: code as u16,
-                jt,
-                jf,
-                k,
-            };
-            let enosys = libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
-            let filter = [
-                stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, 0),
-                stmt(
-                    libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
-                    2,
-                    0,
-                    libc::SYS_landlock_create_ruleset as u32,
-                ),
-                stmt(
-                    libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
-                    1,
-                    0,
-                    libc::SYS_seccomp as u32,
-                ),
-                stmt(libc::BPF_RET | libc::BPF_K, 0, 0, libc::SECCOMP_RET_ALLOW),
-                stmt(libc::BPF_RET | libc::BPF_K, 0, 0, enosys),
-            ];
-            let program = libc::sock_fprog {
-                len: filter.len() as u16,
-                filter: filter.as_ptr() as *mut _,
-            };
-            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-                || libc::prctl(
-                    libc::PR_SET_SECCOMP,
-                    libc::SECCOMP_MODE_FILTER,
-                    &program as *const _,
-                ) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    answer_enosys(
+        &mut command,
+        &[libc::SYS_landlock_create_ruleset, libc::SYS_seccomp],
+    );
     let server = Server::spawn(command, "127.0.0.1");
     assert_eq!(server.get("/a.txt", &[]).body, b"a\n");
     // Written before the banner, but read from stderr by another thread.

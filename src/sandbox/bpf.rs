@@ -236,6 +236,20 @@ pub fn log_instead_of_kill(program: &mut [SockFilter]) {
 mod tests {
     use super::*;
 
+    /// read; mmap, never executable; kill with SIGKILL or SIGTERM; exit.
+    const RULES: [Rule; 4] = [
+        Rule::any(0),
+        Rule {
+            nr: 9,
+            args: Args::NoneOf(2, 4),
+        },
+        Rule {
+            nr: 62,
+            args: Args::OneOf(1, &[9, 15]),
+        },
+        Rule::any(60),
+    ];
+
     fn insn(code: u32, jt: u8, jf: u8, k: u32) -> SockFilter {
         SockFilter {
             code: code as u16,
@@ -250,18 +264,7 @@ mod tests {
     #[test]
     fn exact_instructions() {
         use libc::{BPF_ABS, BPF_JEQ, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W};
-        let rules = [
-            Rule::any(0),
-            Rule {
-                nr: 9,
-                args: Args::NoneOf(2, 4),
-            },
-            Rule {
-                nr: 62,
-                args: Args::OneOf(1, &[9, 15]),
-            },
-            Rule::any(60),
-        ];
+        let rules = RULES;
         let lists: [&[Rule]; 2] = [&rules[..2], &rules[2..]];
         const LEN: usize = 24;
         assert_eq!(program_len(&lists), LEN);
@@ -333,18 +336,7 @@ mod tests {
 
     #[test]
     fn behaves_as_the_rules_say() {
-        let rules = [
-            Rule::any(0),
-            Rule {
-                nr: 9,
-                args: Args::NoneOf(2, 4),
-            },
-            Rule {
-                nr: 62,
-                args: Args::OneOf(1, &[9, 15]),
-            },
-            Rule::any(60),
-        ];
+        let rules = RULES;
         let killing: [SockFilter; 24] = assemble(&[&rules], RET_KILL_PROCESS);
         let mut logging = killing;
         log_instead_of_kill(&mut logging);

@@ -374,3 +374,56 @@ pub fn workers(server: &Server, n: usize) -> Vec<i32> {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Makes `syscalls` fail with ENOSYS in the process `command` starts (a
+/// seccomp filter installed between fork and exec), as a kernel without
+/// them, or gVisor, would answer.
+pub fn answer_enosys(command: &mut Command, syscalls: &[i64]) {
+    use std::os::unix::process::CommandExt;
+    let stmt = |code: u32, jt: usize, k: u32| libc::sock_filter {
+        code: code as u16,
+        jt: jt as u8,
+        jf: 0,
+        k,
+    };
+    let n = syscalls.len();
+    // ld nr; one `jeq nr -> ret ENOSYS` per syscall; ret ALLOW; ret ENOSYS.
+    let mut filter = vec![stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0)];
+    for (i, &nr) in syscalls.iter().enumerate() {
+        filter.push(stmt(
+            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
+            n - i,
+            nr as u32,
+        ));
+    }
+    filter.push(stmt(
+        libc::BPF_RET | libc::BPF_K,
+        0,
+        libc::SECCOMP_RET_ALLOW,
+    ));
+    filter.push(stmt(
+        libc::BPF_RET | libc::BPF_K,
+        0,
+        libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
+    ));
+    // SAFETY: between fork and exec the child only makes two prctl calls
+    // on data the closure owns (built before the fork).
+    unsafe {
+        command.pre_exec(move || {
+            let program = libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_ptr() as *mut _,
+            };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::prctl(
+                    libc::PR_SET_SECCOMP,
+                    libc::SECCOMP_MODE_FILTER,
+                    &program as *const _,
+                ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
