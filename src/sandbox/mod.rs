@@ -14,6 +14,11 @@
 //! with SIGSYS the first time it makes it (which the integration tests,
 //! run with the sandbox on, catch).
 //!
+//! What start-up does before any filter exists is deliberately on neither
+//! list, and so refused afterwards: opening the root and `/etc/passwd`,
+//! `socket`/`bind`/`listen`, the privilege drop (`setgroups`, `setgid`,
+//! `setuid`, `getresuid`, `getresgid`), signal masks, the probes.
+//!
 //! Pure parts: `user` (the `--user` option and the passwd/group files)
 //! and `bpf` (the filter assembler).
 
