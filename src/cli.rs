@@ -33,8 +33,11 @@ pub const MAX_CONNECTIONS_LIMIT: usize = 1 << 20;
 /// while receiving a response, when `--timeout` is not given.
 pub const DEFAULT_TIMEOUT_SECS: u32 = 30;
 
-/// The usage text, printed for `--help` and after an argument error.
-pub const USAGE: &str = "\
+/// The usage text with the HTTPS options (`$tls`) or without.
+macro_rules! usage {
+    ($tls:literal) => {
+        concat!(
+            "\
 usage: httpd [PORT] [-b ADDR] [-d DIR] [options]
 
 Serve the files of DIR over HTTP, like `python3 -m http.server`.
@@ -55,9 +58,28 @@ Serve the files of DIR over HTTP, like `python3 -m http.server`.
   -q, --quiet             no access log
   --user USER[:GROUP]     started as root, serve as this user (default nobody)
   --sandbox on|off|log    Landlock and seccomp for workers (default on; log: log only)
+",
+            $tls,
+            "\
   -h, --help              show this help
   -V, --version           show the version
-";
+"
+        )
+    };
+}
+
+/// The usage text, printed for `--help` and after an argument error.
+#[cfg(feature = "tls")]
+pub const USAGE: &str = usage!(
+    "\
+  --tls-cert FILE         serve HTTPS with this PEM certificate (then any chain)
+  --tls-key FILE          its PEM private key, ECDSA P-256 (default: from --tls-cert)
+  --tls-password-file F   the password of an encrypted --tls-key
+  --tls-self-signed       serve HTTPS with a fresh self-signed certificate
+"
+);
+#[cfg(not(feature = "tls"))]
+pub const USAGE: &str = usage!("");
 
 /// The listening address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +105,29 @@ pub struct Config<'a> {
     /// `--user`; None: the default user (`nobody`) when started as root.
     pub user: Option<UserSpec<'a>>,
     pub sandbox: Mode,
+    /// `--tls-*`: serve HTTPS.
+    #[cfg(feature = "tls")]
+    pub tls: TlsFiles<'a>,
+}
+
+/// Where HTTPS gets its key and certificate (Python 3.14's flags).
+#[cfg(feature = "tls")]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TlsFiles<'a> {
+    pub cert: Option<&'a [u8]>,
+    /// None: the key is in the certificate file.
+    pub key: Option<&'a [u8]>,
+    pub password_file: Option<&'a [u8]>,
+    /// `--tls-self-signed`: make a key and certificate at start-up.
+    pub self_signed: bool,
+}
+
+#[cfg(feature = "tls")]
+impl TlsFiles<'_> {
+    /// HTTPS is asked for.
+    pub fn on(&self) -> bool {
+        self.cert.is_some() || self.self_signed
+    }
 }
 
 /// What the command line asks for.
@@ -119,6 +164,14 @@ enum Opt {
     Quiet,
     User,
     Sandbox,
+    #[cfg(feature = "tls")]
+    TlsCert,
+    #[cfg(feature = "tls")]
+    TlsKey,
+    #[cfg(feature = "tls")]
+    TlsPasswordFile,
+    #[cfg(feature = "tls")]
+    TlsSelfSigned,
 }
 
 /// Short name (or empty), long name, and meaning of every option. A table
@@ -140,6 +193,17 @@ const OPTIONS: [(&str, &str, Opt); 15] = [
     ("", "--user", Opt::User),
     ("", "--sandbox", Opt::Sandbox),
 ];
+
+/// The HTTPS options.
+#[cfg(feature = "tls")]
+const TLS_OPTIONS: [(&str, &str, Opt); 4] = [
+    ("", "--tls-cert", Opt::TlsCert),
+    ("", "--tls-key", Opt::TlsKey),
+    ("", "--tls-password-file", Opt::TlsPasswordFile),
+    ("", "--tls-self-signed", Opt::TlsSelfSigned),
+];
+#[cfg(not(feature = "tls"))]
+const TLS_OPTIONS: [(&str, &str, Opt); 0] = [];
 
 fn error<'a>(message: &'static str, arg: &'a [u8]) -> Error<'a> {
     Error { message, arg }
@@ -165,6 +229,8 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
         quiet: false,
         user: None,
         sandbox: Mode::On,
+        #[cfg(feature = "tls")]
+        tls: TlsFiles::default(),
     };
     let mut port_seen = false;
     let mut rest = args.iter();
@@ -177,7 +243,7 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
             }
             _ => (arg, None),
         };
-        let known = OPTIONS.iter().find(|(short, long, _)| {
+        let known = OPTIONS.iter().chain(&TLS_OPTIONS).find(|(short, long, _)| {
             !name.is_empty() && (name == short.as_bytes() || name == long.as_bytes())
         });
         let Some(&(_, _, opt)) = known else {
@@ -197,7 +263,7 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
                 | Opt::NoListing
                 | Opt::HideDotfiles
                 | Opt::Quiet
-        );
+        ) && !is_switch(opt);
         let v = match (takes_value, inline) {
             (true, Some(v)) => v,
             (true, None) => rest
@@ -258,9 +324,43 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
                     _ => return Err(error("not on, off or log", v)),
                 };
             }
+            #[cfg(feature = "tls")]
+            Opt::TlsCert => config.tls.cert = Some(v),
+            #[cfg(feature = "tls")]
+            Opt::TlsKey => config.tls.key = Some(v),
+            #[cfg(feature = "tls")]
+            Opt::TlsPasswordFile => config.tls.password_file = Some(v),
+            #[cfg(feature = "tls")]
+            Opt::TlsSelfSigned => config.tls.self_signed = true,
+        }
+    }
+    #[cfg(feature = "tls")]
+    {
+        let t = config.tls;
+        if t.self_signed && (t.cert.is_some() || t.key.is_some()) {
+            return Err(error(
+                "--tls-self-signed goes without --tls-cert and --tls-key",
+                b"",
+            ));
+        }
+        if t.cert.is_none() && (t.key.is_some() || t.password_file.is_some()) {
+            return Err(error(
+                "--tls-key and --tls-password-file need --tls-cert",
+                b"",
+            ));
         }
     }
     Ok(Command::Serve(config))
+}
+
+/// Options that take no value besides those listed in `parse`.
+#[cfg(feature = "tls")]
+fn is_switch(opt: Opt) -> bool {
+    matches!(opt, Opt::TlsSelfSigned)
+}
+#[cfg(not(feature = "tls"))]
+fn is_switch(_: Opt) -> bool {
+    false
 }
 
 /// A decimal in `min..=max` (leading zeros allowed).

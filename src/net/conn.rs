@@ -8,6 +8,8 @@ use crate::buf::Buf;
 use crate::log::Log;
 use crate::rt::sys::{self, Epoll, Errno, Msg, OwnedFd, SHUT_WR, SockAddr};
 use crate::serve::{self, Body, Scratch, Site, Turn};
+#[cfg(feature = "tls")]
+use crate::{net::tls::Tls, tls::server::Credentials};
 
 /// Bytes of a connection's output buffer: the response head plus a small
 /// error page, with room for the `--header` lines.
@@ -84,6 +86,9 @@ pub struct Cx<'a> {
     pub timeout_secs: i64,
     /// Idle keep-alive timeout.
     pub idle_secs: i64,
+    /// The key and certificates, when serving HTTPS.
+    #[cfg(feature = "tls")]
+    pub tls: Option<&'a Credentials>,
 }
 
 /// A connection slot.
@@ -129,6 +134,9 @@ pub struct Conn {
     /// bytes after a `close` request): close only after draining them.
     linger: bool,
     lingered: usize,
+    /// Its TLS layer, when serving HTTPS.
+    #[cfg(feature = "tls")]
+    pub tls: Option<Tls>,
 }
 
 impl Conn {
@@ -157,6 +165,8 @@ impl Conn {
             deferred: false,
             linger: false,
             lingered: 0,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 
@@ -173,11 +183,21 @@ impl Conn {
         self.head_len = 0;
         self.lingered = 0;
         self.deferred = false;
+        #[cfg(feature = "tls")]
+        if let Some(tls) = self.tls.as_mut() {
+            tls.reset();
+        }
     }
 
     /// Closes the socket and any open body file; the slot becomes free.
     pub fn close(&mut self) {
         self.body = Body::None;
+        #[cfg(feature = "tls")]
+        if let (Some(tls), Some(fd)) = (self.tls.as_mut(), self.fd.as_ref()) {
+            // Our side ends cleanly when it can; the secrets go now.
+            tls.close_notify(fd.as_fd());
+            tls.reset();
+        }
         self.fd = None;
     }
 
@@ -204,6 +224,18 @@ impl Conn {
     /// Runs the state machine until the socket would block or the
     /// connection is done. See the module docs.
     pub fn drive(&mut self, cx: &mut Cx) -> Next {
+        let next = self.run(cx);
+        #[cfg(feature = "tls")]
+        if let (Next::Wait(events), Some(tls)) = (next, self.tls.as_ref())
+            && tls.pending()
+        {
+            // Ciphertext of ours is still to go out.
+            return Next::Wait(events.with(Epoll::OUT));
+        }
+        next
+    }
+
+    fn run(&mut self, cx: &mut Cx) -> Next {
         let Some(fd) = self.fd.as_ref() else {
             return Next::Close;
         };
@@ -264,7 +296,14 @@ impl Conn {
                         continue;
                     }
                     let free = self.input.get_mut(self.in_len..).unwrap_or_default();
-                    match sys::read(fd, free) {
+                    #[cfg(feature = "tls")]
+                    let got = match (self.tls.as_mut(), cx.tls) {
+                        (Some(tls), Some(cred)) => tls.read(fd, free, cred),
+                        _ => sys::read(fd, free),
+                    };
+                    #[cfg(not(feature = "tls"))]
+                    let got = sys::read(fd, free);
+                    match got {
                         Ok(0) => return Next::Close,
                         Ok(n) => {
                             if self.in_len == 0 {
@@ -278,6 +317,16 @@ impl Conn {
                         }
                         Err(Errno::EAGAIN) => return Next::Wait(Epoll::IN),
                         Err(Errno::EINTR) => {}
+                        #[cfg(feature = "tls")]
+                        Err(_) if self.tls.as_ref().is_some_and(Tls::plain_http) => {
+                            let received = self.tls.as_ref().map(Tls::received);
+                            let line = first_line(received.unwrap_or_default());
+                            self.out_len = refuse_plain_http(self.out, &self.peer, line, cx);
+                            self.sent = 0;
+                            (self.keep_alive, self.linger, self.body) = (false, true, Body::None);
+                            self.deadline = cx.now + cx.timeout_secs;
+                            self.state = State::Writing;
+                        }
                         Err(_) => return Next::Close,
                     }
                 }
@@ -293,7 +342,14 @@ impl Conn {
                         self.state = State::Sending;
                         continue;
                     }
-                    match sys::send(fd, pending, flags) {
+                    #[cfg(feature = "tls")]
+                    let sent = match self.tls.as_mut() {
+                        Some(tls) => tls.write(fd, pending),
+                        None => sys::send(fd, pending, flags),
+                    };
+                    #[cfg(not(feature = "tls"))]
+                    let sent = sys::send(fd, pending, flags);
+                    match sent {
                         Ok(n) => {
                             self.sent += n;
                             // The head counts against this turn's budget.
@@ -320,7 +376,14 @@ impl Conn {
                         let stream = self.out_len as u64 + (*offset - self.body_start);
                         let to_boundary = SENDFILE_CHUNK_BYTES - stream % SENDFILE_CHUNK_BYTES;
                         let count = (*end - *offset).min(budget).min(to_boundary) as usize;
-                        match sys::sendfile(fd, file.as_fd(), offset, count) {
+                        #[cfg(feature = "tls")]
+                        let sent = match self.tls.as_mut() {
+                            Some(tls) => tls.write_file(fd, file.as_fd(), offset, count),
+                            None => sys::sendfile(fd, file.as_fd(), offset, count),
+                        };
+                        #[cfg(not(feature = "tls"))]
+                        let sent = sys::sendfile(fd, file.as_fd(), offset, count);
+                        match sent {
                             // The file shrank under us: the announced
                             // length cannot be honoured; end the
                             // connection so the client sees the cut.
@@ -334,6 +397,19 @@ impl Conn {
                             Err(_) => return Next::Close,
                         }
                         continue;
+                    }
+                    #[cfg(feature = "tls")]
+                    if let Some(tls) = self.tls.as_mut() {
+                        // The whole response is out before the next
+                        // request or the close.
+                        match tls.flush(fd) {
+                            Ok(()) => {}
+                            Err(Errno::EAGAIN) => return Next::Wait(Epoll::OUT),
+                            Err(_) => return Next::Close,
+                        }
+                        if !self.keep_alive {
+                            tls.close_notify(fd);
+                        }
                     }
                     self.body = Body::None;
                     if !self.keep_alive && !self.linger {
@@ -354,7 +430,11 @@ impl Conn {
                     self.head_len = 0;
                     self.state = State::Reading;
                     self.since = cx.now;
-                    if self.in_len == 0 {
+                    #[cfg(feature = "tls")]
+                    let buffered = self.tls.as_ref().is_some_and(Tls::buffered);
+                    #[cfg(not(feature = "tls"))]
+                    let buffered = false;
+                    if self.in_len == 0 && !buffered {
                         // Nothing pipelined: wait for the next request
                         // rather than spend a read(2) that says EAGAIN.
                         self.deadline = cx.now + cx.idle_secs;
@@ -371,6 +451,21 @@ impl Conn {
             }
         }
     }
+}
+
+/// Writes into `out` the `400` in clear that answers plain HTTP sent to
+/// the HTTPS port, as nginx does, and logs it; returns its length. The
+/// connection then closes.
+#[cfg(feature = "tls")]
+fn refuse_plain_http(out: &mut [u8], peer: &SockAddr, line: &[u8], cx: &mut Cx) -> usize {
+    use crate::http::response::{self, Status};
+    let mut out = Buf::new(out);
+    let status = Status::BadRequest;
+    let len = response::error(&mut out, status, &cx.site.common, b"", false, false, false);
+    if let Some(log) = cx.log.as_deref_mut() {
+        log.record(peer, cx.wall, line, status.code(), len);
+    }
+    out.len()
 }
 
 /// The first line of a request head (without leading blank lines or the

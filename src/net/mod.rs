@@ -3,8 +3,12 @@
 //! command line and the log use too, is `crate::addr`, below them all.)
 
 pub mod conn;
+#[cfg(feature = "tls")]
+pub mod https;
 pub mod listen;
 pub mod supervisor;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod worker;
 
 /// Moves `v[from..len]` to the front of `v` and returns its new length,

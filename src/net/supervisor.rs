@@ -66,6 +66,16 @@ pub fn run(config: &Config) -> i32 {
             out::die(what.as_bytes(), e)
         }
     };
+    // The key may be readable by root only: read it while still root.
+    #[cfg(feature = "tls")]
+    let credentials = config.tls.on().then(|| {
+        let (wall, _) = sys::clock_gettime(Clock::Realtime);
+        super::https::load(&config.tls, config.bind, wall)
+    });
+    #[cfg(feature = "tls")]
+    let https = credentials.is_some();
+    #[cfg(not(feature = "tls"))]
+    let https = false;
     // Root is no longer needed: the listener and the root are open.
     let privileges = sandbox::drop_privileges(
         config.user,
@@ -74,7 +84,11 @@ pub fn run(config: &Config) -> i32 {
         config.options.listing,
     );
     let support = sandbox::probe(config.sandbox);
-    banner(config.bind, local.port());
+    banner(config.bind, local.port(), https);
+    #[cfg(feature = "tls")]
+    if let Some(cred) = credentials.as_ref() {
+        super::https::print_fingerprint(cred);
+    }
     let mut mem = [0u8; MAX_LINE_BYTES];
     let mut line = Buf::new(&mut mem);
     privileges.describe(&mut line);
@@ -127,6 +141,8 @@ pub fn run(config: &Config) -> i32 {
                     quiet: config.quiet,
                     sandbox: config.sandbox,
                     support,
+                    #[cfg(feature = "tls")]
+                    tls: credentials.as_ref(),
                 };
                 sys::exit_group(worker::run(setup))
             }
@@ -220,12 +236,21 @@ fn stop_workers(pids: &[i32], signal: u32) {
 
 /// `Serving HTTP on 0.0.0.0 port 8080 (http://0.0.0.0:8080/) ...`, as
 /// python prints it, on standard output.
-fn banner(bind: Bind, port: u16) {
+fn banner(bind: Bind, port: u16, https: bool) {
     let mut mem = [0u8; MAX_LINE_BYTES];
     let mut line = Buf::new(&mut mem);
-    line.str("Serving HTTP on ");
+    let (name, scheme) = if https {
+        ("HTTPS", "https")
+    } else {
+        ("HTTP", "http")
+    };
+    line.str("Serving ").str(name).str(" on ");
     ip(&mut line, bind);
-    line.str(" port ").u64(u64::from(port)).str(" (http://");
+    line.str(" port ")
+        .u64(u64::from(port))
+        .str(" (")
+        .str(scheme)
+        .str("://");
     address(&mut line, bind, port);
     line.str("/) ...\n");
     out::write_all(BorrowedFd::STDOUT, line.as_bytes());

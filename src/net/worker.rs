@@ -11,6 +11,8 @@ use crate::http::request::MAX_HEAD_BYTES;
 use crate::http::response::Common;
 use crate::log::Log;
 use crate::net::conn::{Conn, Cx, NO_SLOT, Next, OUT_BYTES};
+#[cfg(feature = "tls")]
+use crate::net::tls;
 use crate::rt::out::{self, MAX_LINE_BYTES};
 use crate::rt::sys::{
     self, BorrowedFd, Clock, Epoll, EpollEvent, EpollOp, Errno, OwnedFd, SIGINT, SIGTERM, SigSet,
@@ -53,6 +55,9 @@ pub struct Setup<'a> {
     /// `--sandbox`, and what the kernel offers for it.
     pub sandbox: Mode,
     pub support: Support,
+    /// The key and certificates, when serving HTTPS.
+    #[cfg(feature = "tls")]
+    pub tls: Option<&'a crate::tls::server::Credentials>,
 }
 
 /// The connection slots and the stack of free ones.
@@ -201,6 +206,12 @@ fn prepare(setup: &Setup) -> Result<Parts, Errno> {
         .split_at_mut_checked(NAME_ARENA_BYTES)
         .ok_or(Errno::ENOMEM)?;
     let (page, log_mem) = rest.split_at_mut_checked(PAGE_BYTES).ok_or(Errno::ENOMEM)?;
+    // Over HTTPS, a record buffer each way per slot, mapped the same way.
+    #[cfg(feature = "tls")]
+    let mut tls_bufs = match setup.tls {
+        Some(_) => sys::mmap_anonymous(n * (tls::RX_BYTES + tls::TX_BYTES))?,
+        None => &mut [],
+    };
     let conns = sys::mmap_array(n, |_| {
         // The mapping holds exactly n slots, so neither split comes short.
         let (input, rest) = core::mem::take(&mut bufs)
@@ -208,7 +219,18 @@ fn prepare(setup: &Setup) -> Result<Parts, Errno> {
             .unwrap_or_default();
         let (out, rest) = rest.split_at_mut_checked(OUT_BYTES).unwrap_or_default();
         bufs = rest;
-        Conn::new(input, out)
+        #[allow(unused_mut)]
+        let mut conn = Conn::new(input, out);
+        #[cfg(feature = "tls")]
+        if setup.tls.is_some() {
+            let (rx, rest) = core::mem::take(&mut tls_bufs)
+                .split_at_mut_checked(tls::RX_BYTES)
+                .unwrap_or_default();
+            let (tx, rest) = rest.split_at_mut_checked(tls::TX_BYTES).unwrap_or_default();
+            tls_bufs = rest;
+            conn.tls = Some(tls::Tls::new(rx, tx));
+        }
+        conn
     })?;
     // Lowest slots on top of the stack: the table stays dense.
     let free = sys::mmap_array(n, |i| (n - 1 - i) as u32)?;
@@ -314,6 +336,8 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
             wall,
             timeout_secs,
             idle_secs,
+            #[cfg(feature = "tls")]
+            tls: setup.tls,
         };
 
         for ev in events.iter().take(ready) {

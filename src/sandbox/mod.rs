@@ -98,20 +98,22 @@ const WORKER: &[Rule] = &[
     any(Sysno::clock_gettime), // worker: deadlines and the Date header, once a turn
     any(Sysno::accept4),       // worker: new connections
     any(Sysno::read),          // conn: request heads; worker: the signalfd
-    any(Sysno::sendto),        // conn: response heads and small bodies (send)
+    any(Sysno::sendto),        // conn: response heads and small bodies; net::tls: records
     any(Sysno::sendfile),      // conn: file bodies and listing pages
     one_of(Sysno::shutdown, 1, &[SHUT_WR as u32]), // conn: half-close before lingering
     any(Sysno::close),         // every OwnedFd: sockets, files, pages
     any(Sysno::openat2),       // fs::root: every path, beneath the root
     none_of(Sysno::openat, 2, OPEN_WRITE_FLAGS), // fs::root: the walk without openat2
     any(Sysno::fstat),         // serve: type, size and validators of an opened file
-    any(Sysno::pread64),       // serve: small bodies sent with their head
+    any(Sysno::pread64),       // serve: small bodies with their head; net::tls: every body
     any(Sysno::getdents64),    // fs::listing: directory entries
     any(Sysno::newfstatat),    // fs::listing: each entry's type, size and time
     one_of(Sysno::memfd_create, 1, &[MFD_CLOEXEC]), // serve::listing: rendered pages
     any(Sysno::write),         // serve::listing: pages into memfds; log, out: stderr
     any(Sysno::exit_group),    // worker: exit after shutdown or a fatal error
     any(Sysno::restart_syscall), // kernel: resumes a call interrupted by SIGSTOP
+    #[cfg(feature = "tls")]
+    any(Sysno::getrandom), // net::tls: each handshake's random and ephemeral key
 ];
 
 /// What the supervisor makes once it has started, and what a worker it

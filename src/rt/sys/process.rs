@@ -157,3 +157,37 @@ pub fn cpu_count() -> usize {
         Err(_) => 1,
     }
 }
+
+/// getrandom(2) until `buf` is full: blocks only until the kernel's pool
+/// is first seeded, after which it never fails for small requests.
+pub fn getrandom(buf: &mut [u8]) -> Result<()> {
+    let mut filled = 0;
+    while let Some(rest) = buf.get_mut(filled..).filter(|r| !r.is_empty()) {
+        // SAFETY: the kernel writes at most `rest.len()` bytes into `rest`.
+        match unsafe { syscall3(Sysno::getrandom, rest.as_mut_ptr() as usize, rest.len(), 0) } {
+            Ok(n) => filled += n,
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Bytes of each field of `struct utsname` (uname(2)).
+pub const UTSNAME_FIELD_BYTES: usize = 65;
+
+/// uname(2)'s node name (the host name), NUL-free, into `out`; returns its
+/// length.
+pub fn hostname(out: &mut [u8; UTSNAME_FIELD_BYTES]) -> Result<usize> {
+    let mut uts = [0u8; 6 * UTSNAME_FIELD_BYTES];
+    // SAFETY: the kernel writes one `struct utsname` (six 65-byte fields).
+    unsafe { syscall1(Sysno::uname, uts.as_mut_ptr() as usize) }?;
+    let node = uts
+        .get(UTSNAME_FIELD_BYTES..2 * UTSNAME_FIELD_BYTES)
+        .unwrap_or_default();
+    let len = node.iter().position(|&b| b == 0).unwrap_or(node.len());
+    for (to, from) in out.iter_mut().zip(node.get(..len).unwrap_or_default()) {
+        *to = *from;
+    }
+    Ok(len)
+}

@@ -1,0 +1,248 @@
+//! The TLS 1.3 record layer (RFC 8446 §5): record headers, and sealing
+//! and opening protected records in place with the suite's AEAD and the
+//! per-record nonce of §5.3. The AEADs come from the `aes-gcm` and
+//! `chacha20poly1305` crates.
+//!
+//! A record buffer is laid out as it goes on the wire: the 5-byte header,
+//! then the payload. `seal` turns `header | plaintext` into
+//! `header | ciphertext(plaintext | type) | tag` without copying, which is
+//! also the shape a kernel TLS path would hand to the kernel.
+
+use crate::tls::Alert;
+use crate::tls::schedule::{Hash, Secret, expand_label};
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes128Gcm, Aes256Gcm};
+use chacha20poly1305::ChaCha20Poly1305;
+
+/// Bytes of a record header: type, legacy version, length (§5.1).
+pub const HEADER_BYTES: usize = 5;
+
+/// The most plaintext in one record (§5.1: 2^14).
+pub const MAX_PLAINTEXT_BYTES: usize = 1 << 14;
+
+/// The most ciphertext in one record (§5.2: 2^14 + 256).
+pub const MAX_CIPHERTEXT_BYTES: usize = MAX_PLAINTEXT_BYTES + 256;
+
+/// Bytes of an AEAD tag: 16 for every suite we offer.
+pub const TAG_BYTES: usize = 16;
+
+/// What protection adds to a record's plaintext: the content type byte
+/// and the tag.
+pub const OVERHEAD_BYTES: usize = 1 + TAG_BYTES;
+
+/// The largest record we receive, header included.
+pub const MAX_RECORD_BYTES: usize = HEADER_BYTES + MAX_CIPHERTEXT_BYTES;
+
+/// Record content types (§5.1).
+pub const CHANGE_CIPHER_SPEC: u8 = 20;
+pub const ALERT: u8 = 21;
+pub const HANDSHAKE: u8 = 22;
+pub const APPLICATION_DATA: u8 = 23;
+
+/// Records we send with the keys of one direction before switching to
+/// new ones with a KeyUpdate: far below the AES-GCM limit of §5.5
+/// (2^24.5 full-size records), with room for the records that go out
+/// before the KeyUpdate takes effect.
+pub const KEY_UPDATE_RECORDS: u64 = 1 << 23;
+
+/// The cipher suites we offer (§B.4), in our order of preference when
+/// the client's first choice is AES-GCM: AES-128-GCM is cheapest with
+/// AES-NI; a client that puts ChaCha20 first probably has no AES
+/// hardware, and gets it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Suite {
+    Aes128Gcm,
+    Aes256Gcm,
+    ChaCha20Poly1305,
+}
+
+impl Suite {
+    /// Its code point.
+    pub const fn id(self) -> u16 {
+        match self {
+            Suite::Aes128Gcm => 0x1301,
+            Suite::Aes256Gcm => 0x1302,
+            Suite::ChaCha20Poly1305 => 0x1303,
+        }
+    }
+
+    pub fn from_id(id: u16) -> Option<Suite> {
+        match id {
+            0x1301 => Some(Suite::Aes128Gcm),
+            0x1302 => Some(Suite::Aes256Gcm),
+            0x1303 => Some(Suite::ChaCha20Poly1305),
+            _ => None,
+        }
+    }
+
+    pub const fn hash(self) -> Hash {
+        match self {
+            Suite::Aes256Gcm => Hash::Sha384,
+            _ => Hash::Sha256,
+        }
+    }
+
+    const fn key_len(self) -> usize {
+        match self {
+            Suite::Aes128Gcm => 16,
+            _ => 32,
+        }
+    }
+}
+
+/// A keyed AEAD.
+enum Cipher {
+    Aes128(Aes128Gcm),
+    Aes256(Aes256Gcm),
+    ChaCha(ChaCha20Poly1305),
+}
+
+/// The traffic keys of one direction (§7.3) and its record sequence
+/// number (§5.3).
+pub struct Keys {
+    cipher: Cipher,
+    iv: [u8; 12],
+    seq: u64,
+}
+
+impl Keys {
+    /// The key and IV from a traffic secret.
+    pub fn new(suite: Suite, secret: &Secret) -> Keys {
+        let hash = suite.hash();
+        let mut key = [0u8; 32];
+        let mut iv = [0u8; 12];
+        let key_bytes = key.get_mut(..suite.key_len()).unwrap_or_default();
+        expand_label(hash, secret.as_bytes(), b"key", b"", key_bytes);
+        expand_label(hash, secret.as_bytes(), b"iv", b"", &mut iv);
+        let key_bytes = key.get(..suite.key_len()).unwrap_or_default();
+        // The lengths match the suite, so `new_from_slice` cannot fail;
+        // ChaCha20 takes the same 32 bytes as AES-256.
+        let cipher = match suite {
+            Suite::Aes128Gcm => Aes128Gcm::new_from_slice(key_bytes).map(Cipher::Aes128),
+            Suite::Aes256Gcm => Aes256Gcm::new_from_slice(key_bytes).map(Cipher::Aes256),
+            Suite::ChaCha20Poly1305 => {
+                ChaCha20Poly1305::new_from_slice(key_bytes).map(Cipher::ChaCha)
+            }
+        };
+        zeroize::Zeroize::zeroize(&mut key);
+        let cipher = match cipher {
+            Ok(c) => c,
+            Err(_) => Cipher::ChaCha(ChaCha20Poly1305::new(&Default::default())),
+        };
+        Keys { cipher, iv, seq: 0 }
+    }
+
+    /// Records protected with these keys so far.
+    pub fn records(&self) -> u64 {
+        self.seq
+    }
+
+    /// The nonce of the next record: the IV xor the padded sequence
+    /// number (§5.3).
+    fn nonce(&self) -> [u8; 12] {
+        let mut nonce = self.iv;
+        for (n, s) in nonce.iter_mut().skip(4).zip(self.seq.to_be_bytes()) {
+            *n ^= s;
+        }
+        nonce
+    }
+
+    /// Protects the record in `record[..HEADER_BYTES + len]` (header room,
+    /// then `len` bytes of plaintext) as content type `kind`: writes the
+    /// header, the inner type byte, encrypts and appends the tag. Returns
+    /// the record's length; `record` must have `OVERHEAD_BYTES` to spare.
+    pub fn seal(&mut self, record: &mut [u8], len: usize, kind: u8) -> usize {
+        let inner = len + 1;
+        let total = HEADER_BYTES + inner + TAG_BYTES;
+        let nonce = self.nonce();
+        self.seq = self.seq.wrapping_add(1);
+        let header = header(APPLICATION_DATA, inner + TAG_BYTES);
+        let Some((head, body)) = record
+            .get_mut(..total)
+            .and_then(|r| r.split_at_mut_checked(HEADER_BYTES))
+        else {
+            return 0;
+        };
+        let Some((text, tag_out)) = body.split_at_mut_checked(inner) else {
+            return 0;
+        };
+        for (to, from) in head.iter_mut().zip(header) {
+            *to = from;
+        }
+        if let Some(last) = text.last_mut() {
+            *last = kind;
+        }
+        let tag = match &self.cipher {
+            Cipher::Aes128(c) => c.encrypt_inout_detached(&nonce.into(), &header, text.into()),
+            Cipher::Aes256(c) => c.encrypt_inout_detached(&nonce.into(), &header, text.into()),
+            Cipher::ChaCha(c) => c.encrypt_inout_detached(&nonce.into(), &header, text.into()),
+        };
+        match tag {
+            Ok(tag) => {
+                for (to, from) in tag_out.iter_mut().zip(tag) {
+                    *to = from;
+                }
+            }
+            // Only for inputs over the AEAD's limit, which a record never
+            // reaches.
+            Err(_) => return 0,
+        }
+        total
+    }
+
+    /// Opens the protected record `record` (header and ciphertext) in
+    /// place: returns its real content type and the length of its
+    /// plaintext, which starts at `HEADER_BYTES`. A record that fails to
+    /// open does not count in the sequence (so 0-RTT records can be
+    /// skipped, RFC 8446 §4.2.10).
+    pub fn open(&mut self, record: &mut [u8]) -> Result<(u8, usize), Alert> {
+        let nonce = self.nonce();
+        let (head, body) = record.split_at_mut(HEADER_BYTES.min(record.len()));
+        let Some(text_len) = body.len().checked_sub(TAG_BYTES) else {
+            return Err(Alert::BadRecordMac);
+        };
+        // The inner plaintext, padding included, is at most 2^14 + 1
+        // bytes (§5.4).
+        if text_len > MAX_PLAINTEXT_BYTES + 1 {
+            return Err(Alert::RecordOverflow);
+        }
+        let (text, tag) = body.split_at_mut(text_len);
+        let tag = aes_gcm::Tag::try_from(&*tag).map_err(|_| Alert::BadRecordMac)?;
+        let opened = match &self.cipher {
+            Cipher::Aes128(c) => c.decrypt_inout_detached(&nonce.into(), head, text.into(), &tag),
+            Cipher::Aes256(c) => c.decrypt_inout_detached(&nonce.into(), head, text.into(), &tag),
+            Cipher::ChaCha(c) => c.decrypt_inout_detached(&nonce.into(), head, text.into(), &tag),
+        };
+        opened.map_err(|_| Alert::BadRecordMac)?;
+        self.seq = self.seq.wrapping_add(1);
+        // The content type is the last non-zero byte; zeros after it are
+        // padding (§5.4).
+        let Some(end) = text.iter().rposition(|&b| b != 0) else {
+            return Err(Alert::UnexpectedMessage);
+        };
+        Ok((text.get(end).copied().unwrap_or(0), end))
+    }
+}
+
+/// A record header for `len` payload bytes.
+pub fn header(kind: u8, len: usize) -> [u8; HEADER_BYTES] {
+    let [hi, lo] = (len as u16).to_be_bytes();
+    [kind, 3, 3, hi, lo]
+}
+
+/// The type and total length (header included) of the record that
+/// starts `buf`, once its header is in; checks what §5.1 and §5.2 ask of
+/// a header.
+pub fn peek(buf: &[u8]) -> Option<Result<(u8, usize), Alert>> {
+    let &[kind, major, _, hi, lo] = buf.get(..HEADER_BYTES)? else {
+        return None;
+    };
+    let len = usize::from(u16::from_be_bytes([hi, lo]));
+    if !matches!(kind, CHANGE_CIPHER_SPEC..=APPLICATION_DATA) || major != 3 {
+        return Some(Err(Alert::DecodeError));
+    }
+    if len > MAX_CIPHERTEXT_BYTES {
+        return Some(Err(Alert::RecordOverflow));
+    }
+    Some(Ok((kind, HEADER_BYTES + len)))
+}
