@@ -12,7 +12,7 @@ use crate::tls::der::{
 };
 use crate::tls::pem::{self, PemError};
 use p256::ecdsa::signature::Signer;
-use p256::ecdsa::{DerSignature, SigningKey};
+use p256::ecdsa::{Signature, SigningKey};
 use sha2::{Digest, Sha256};
 
 /// The most bytes of DER certificates in a chain: the whole first server
@@ -379,13 +379,15 @@ pub fn self_signed(
     w.end(extensions_tag);
     w.end(tbs);
 
-    let signature: DerSignature = key
+    let signature: Signature = key
         .try_sign(w.written_since(tbs_start))
         .map_err(|_| CertError::Malformed)?;
+    let mut der = [0u8; der::MAX_ECDSA_DER_BYTES];
+    let der_len = der::ecdsa_signature(&signature.to_bytes(), &mut der);
     algorithm(&mut w);
     let bits = w.start(BIT_STRING);
     w.bytes(&[0]);
-    w.bytes(signature.as_bytes());
+    w.bytes(der.get(..der_len).unwrap_or_default());
     w.end(bits);
     w.end(certificate);
     w.finish().map_err(|_| CertError::TooLarge)

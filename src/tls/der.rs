@@ -47,6 +47,25 @@ pub const MAX_LENGTH_OCTETS: usize = 3;
 /// Seconds in a day, for turning dates into Unix time.
 const SECS_PER_DAY: i64 = 86_400;
 
+/// Bytes of the largest DER ECDSA P-256 signature: a SEQUENCE header
+/// and two INTEGERs of at most 33 bytes with their headers.
+pub const MAX_ECDSA_DER_BYTES: usize = 72;
+
+/// An ECDSA signature given as `r || s` (two big-endian integers of equal
+/// length) in DER, the `Ecdsa-Sig-Value` of RFC 3279 §2.2.3 that TLS 1.3
+/// (RFC 8446 §4.2.3) and X.509 carry. Written here rather than by the
+/// `ecdsa` crate's `to_der`, which brings a whole DER library (and a panic
+/// path) into the binary. Returns the length written into `out`.
+pub fn ecdsa_signature(rs: &[u8], out: &mut [u8; MAX_ECDSA_DER_BYTES]) -> usize {
+    let (r, s) = rs.split_at(rs.len() / 2);
+    let mut w = Writer::new(out);
+    let mark = w.start(SEQUENCE);
+    w.unsigned(r);
+    w.unsigned(s);
+    w.end(mark);
+    w.finish().unwrap_or(0)
+}
+
 /// Encoded object identifiers (X.690 §8.19), the value bytes only.
 pub mod oid {
     /// id-ecPublicKey, 1.2.840.10045.2.1 (RFC 5480 §2.1.1).

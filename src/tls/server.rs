@@ -13,6 +13,7 @@
 
 use crate::tls::Alert;
 use crate::tls::cert::Chain;
+use crate::tls::der;
 use crate::tls::hello::{self, Alpn, ClientHello, ECDSA_P256_SHA256, SECP256R1, TLS13, X25519};
 use crate::tls::record::{
     self, ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHAKE, HEADER_BYTES, KEY_UPDATE_RECORDS,
@@ -537,11 +538,12 @@ impl Session {
             .key
             .try_sign(content.get(..signed_len).unwrap_or_default())
             .map_err(|_| Alert::InternalError)?;
-        let der = signature.to_der();
+        let mut der = [0u8; der::MAX_ECDSA_DER_BYTES];
+        let der_len = der::ecdsa_signature(&signature.to_bytes(), &mut der);
         let at = w.start_message(CERTIFICATE_VERIFY);
         w.u16(ECDSA_P256_SHA256)
-            .u16(der.len() as u16)
-            .put(der.as_bytes());
+            .u16(der_len as u16)
+            .put(der.get(..der_len).unwrap_or_default());
         w.end_message(at, &mut self.transcript);
 
         let verify = schedule::finished(hash, &server_hs, &self.transcript.current());
