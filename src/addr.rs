@@ -70,8 +70,8 @@ pub fn format_ipv6(buf: &mut Buf, ip: [u8; 16]) {
         return;
     }
     let mut groups = [0u16; 8];
-    for (g, pair) in groups.iter_mut().zip(ip.chunks_exact(2)) {
-        if let [hi, lo] = *pair {
+    for (i, g) in groups.iter_mut().enumerate() {
+        if let (Some(&hi), Some(&lo)) = (ip.get(2 * i), ip.get(2 * i + 1)) {
             *g = u16::from_be_bytes([hi, lo]);
         }
     }

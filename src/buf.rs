@@ -128,6 +128,18 @@ impl<'a> Buf<'a> {
     }
 }
 
+/// Copies what fits of `src` to the start of `dst`; returns how much. A
+/// byte loop, because `copy_from_slice` panics when the lengths differ,
+/// which would bring a panic path into the binary.
+pub fn copy(dst: &mut [u8], src: &[u8]) -> usize {
+    let mut n = 0;
+    for (d, &b) in dst.iter_mut().zip(src) {
+        *d = b;
+        n += 1;
+    }
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::Buf;

@@ -23,8 +23,9 @@ impl Log {
     /// A log batching into `mem` (at most `MAX_LINE_BYTES` are used).
     pub fn new(mem: &'static mut [u8]) -> Log {
         let len = mem.len().min(MAX_LINE_BYTES);
+        let (used, _) = mem.split_at_mut(len);
         Log {
-            batch: Buf::new(&mut mem[..len]),
+            batch: Buf::new(used),
         }
     }
 

@@ -150,11 +150,23 @@ impl Tls {
                 self.plain = true;
                 return Err(Errno::EPROTO);
             }
-            let len = match record::peek(received) {
-                Some(Ok((_, len))) if len <= self.rx_len => len,
-                Some(Err(alert)) => return Err(self.fail(fd, alert)),
+            // A ClientHello may come in fragments: join them first.
+            let joined = match received.first() {
+                Some(&HANDSHAKE) if !self.session.is_open() => {
+                    record::join_handshake(self.rx, &mut self.rx_len)
+                }
+                _ => Ok(true),
+            };
+            let received = self.rx.get(..self.rx_len).unwrap_or_default();
+            let len = match (joined, record::peek(received)) {
+                (Err(alert), _) | (_, Some(Err(alert))) => return Err(self.fail(fd, alert)),
+                (Ok(true), Some(Ok((_, len)))) if len <= self.rx_len => len,
                 _ => {
                     let free = self.rx.get_mut(self.rx_len..).unwrap_or_default();
+                    if free.is_empty() {
+                        // A message larger than a record buffer.
+                        return Err(self.fail(fd, Alert::RecordOverflow));
+                    }
                     match sys::read(fd, free) {
                         Ok(0) => return Ok(0),
                         Ok(n) => self.rx_len += n,

@@ -174,7 +174,7 @@ impl Chain {
             .bytes
             .get_mut(self.len..end)
             .ok_or(CertError::TooLarge)?;
-        free.copy_from_slice(der);
+        crate::buf::copy(free, der);
         self.commit(der.len())
     }
 
@@ -700,7 +700,7 @@ print(json.dumps({
             );
             let (tbs, signature) = tbs_and_signature(&der);
             let verifying = VerifyingKey::from_sec1_bytes(PUBLIC).unwrap();
-            let signature = DerSignature::from_bytes(signature).unwrap();
+            let signature = p256::ecdsa::DerSignature::from_bytes(signature).unwrap();
             verifying.verify(tbs, &signature).unwrap();
             let Some(cert) = oracle(&der) else {
                 return;

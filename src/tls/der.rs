@@ -366,7 +366,7 @@ impl<'a> Writer<'a> {
         let end = self.len.checked_add(data.len());
         match end.and_then(|end| self.buf.get_mut(self.len..end).zip(Some(end))) {
             Some((dst, end)) => {
-                dst.copy_from_slice(data);
+                crate::buf::copy(dst, data);
                 self.len = end;
             }
             None => self.failed = true,
@@ -415,7 +415,15 @@ impl<'a> Writer<'a> {
             self.failed = true;
             return;
         };
-        area.copy_within(..content, count);
+        // Move the contents up by `count` bytes, last byte first (by
+        // hand: `copy_within` brings a panic path).
+        for i in (0..content).rev() {
+            if let Some(byte) = area.get(i).copied()
+                && let Some(slot) = area.get_mut(i + count)
+            {
+                *slot = byte;
+            }
+        }
         for (dst, src) in area.iter_mut().zip(octets.iter().take(count)) {
             *dst = *src;
         }
@@ -465,12 +473,14 @@ impl<'a> Writer<'a> {
         ];
         let mut at = 0;
         for (value, width) in fields {
-            for place in (0..width).rev() {
-                if let Some(slot) = text.get_mut(at) {
-                    *slot = b'0' + (value / 10i64.pow(place) % 10) as u8;
+            let mut value = value;
+            for place in (at..at + width).rev() {
+                if let Some(slot) = text.get_mut(place) {
+                    *slot = b'0' + (value % 10) as u8;
                 }
-                at += 1;
+                value /= 10;
             }
+            at += width;
         }
         let tag = if utc { UTC_TIME } else { GENERALIZED_TIME };
         let mark = self.start(tag);
@@ -492,6 +502,21 @@ impl<'a> Writer<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ecdsa_signatures_match_the_ecdsa_crate() {
+        use p256::ecdsa::signature::Signer;
+        use p256::ecdsa::{Signature, SigningKey};
+        let key = SigningKey::from_slice(&[3u8; 32]).unwrap();
+        // Enough signatures that r or s has its top bit set (half of
+        // them) and, now and then, a leading zero byte.
+        for i in 0u32..600 {
+            let sig: Signature = key.sign(&i.to_be_bytes());
+            let mut ours = [0u8; MAX_ECDSA_DER_BYTES];
+            let len = ecdsa_signature(&sig.to_bytes(), &mut ours);
+            assert_eq!(&ours[..len], sig.to_der().as_bytes(), "message {i}");
+        }
+    }
 
     #[test]
     fn reads_short_and_long_lengths() {

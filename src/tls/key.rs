@@ -11,7 +11,7 @@
 
 use crate::tls::der::{self, CONTEXT_0, CONTEXT_1, DerError, OID, Reader, SEQUENCE, oid};
 use crate::tls::pem;
-use aes::cipher::{Block, BlockModeDecrypt, KeyIvInit};
+use aes::cipher::{BlockDecryptMut, KeyIvInit};
 use p256::ecdsa::SigningKey;
 use subtle::{ConstantTimeEq, ConstantTimeGreater, ConstantTimeLess};
 use zeroize::Zeroizing;
@@ -292,8 +292,7 @@ fn decrypt(der: &mut [u8], password: &[u8]) -> Result<SigningKey, KeyError> {
     let data = der.get_mut(start..).ok_or(KeyError::Malformed)?;
     let mut cbc = Aes256CbcDec::new_from_slices(&key[..], &iv).map_err(|_| KeyError::Malformed)?;
     for chunk in data.chunks_exact_mut(AES_BLOCK_BYTES) {
-        let block: &mut Block<Aes256CbcDec> = chunk.try_into().map_err(|_| KeyError::Malformed)?;
-        cbc.decrypt_block(block);
+        cbc.decrypt_block_mut(aes::Block::from_mut_slice(chunk));
     }
     let len = unpad(data).ok_or(KeyError::WrongPassword)?;
     let plain = data.get(..len).ok_or(KeyError::WrongPassword)?;

@@ -10,9 +10,13 @@
 
 use crate::tls::Alert;
 use crate::tls::schedule::{Hash, Secret, expand_label};
-use aes_gcm::aead::{AeadInOut, KeyInit};
+// aes-gcm is the 0.10 line, on aes 0.8: aes 0.9 adds two VAES backends
+// (11 KiB) that the size budget cannot hold. chacha20poly1305 is the
+// current line; each is called through its own `aead` version's trait.
+use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::{Aes128Gcm, Aes256Gcm};
 use chacha20poly1305::ChaCha20Poly1305;
+use chacha20poly1305::aead::{AeadInOut, KeyInit as _};
 
 /// Bytes of a record header: type, legacy version, length (§5.1).
 pub const HEADER_BYTES: usize = 5;
@@ -90,7 +94,9 @@ impl Suite {
     }
 }
 
-/// A keyed AEAD.
+/// A keyed AEAD. (Its variants differ in size, but there is no heap to
+/// box the big ones into, and a connection holds at most two.)
+#[allow(clippy::large_enum_variant)]
 enum Cipher {
     Aes128(Aes128Gcm),
     Aes256(Aes256Gcm),
@@ -120,9 +126,9 @@ impl Keys {
         let cipher = match suite {
             Suite::Aes128Gcm => Aes128Gcm::new_from_slice(key_bytes).map(Cipher::Aes128),
             Suite::Aes256Gcm => Aes256Gcm::new_from_slice(key_bytes).map(Cipher::Aes256),
-            Suite::ChaCha20Poly1305 => {
-                ChaCha20Poly1305::new_from_slice(key_bytes).map(Cipher::ChaCha)
-            }
+            Suite::ChaCha20Poly1305 => ChaCha20Poly1305::new_from_slice(key_bytes)
+                .map(Cipher::ChaCha)
+                .map_err(|_| aes::cipher::InvalidLength),
         };
         zeroize::Zeroize::zeroize(&mut key);
         let cipher = match cipher {
@@ -172,20 +178,25 @@ impl Keys {
         if let Some(last) = text.last_mut() {
             *last = kind;
         }
-        let tag = match &self.cipher {
-            Cipher::Aes128(c) => c.encrypt_inout_detached(&nonce.into(), &header, text.into()),
-            Cipher::Aes256(c) => c.encrypt_inout_detached(&nonce.into(), &header, text.into()),
-            Cipher::ChaCha(c) => c.encrypt_inout_detached(&nonce.into(), &header, text.into()),
+        let tag: Result<[u8; TAG_BYTES], ()> = match &self.cipher {
+            Cipher::Aes128(c) => c
+                .encrypt_in_place_detached(&nonce.into(), &header, text)
+                .map(Into::into)
+                .map_err(drop),
+            Cipher::Aes256(c) => c
+                .encrypt_in_place_detached(&nonce.into(), &header, text)
+                .map(Into::into)
+                .map_err(drop),
+            Cipher::ChaCha(c) => c
+                .encrypt_inout_detached(&nonce.into(), &header, text.into())
+                .map(Into::into)
+                .map_err(drop),
         };
-        match tag {
-            Ok(tag) => {
-                for (to, from) in tag_out.iter_mut().zip(tag) {
-                    *to = from;
-                }
-            }
-            // Only for inputs over the AEAD's limit, which a record never
-            // reaches.
-            Err(_) => return 0,
+        // An error only for inputs over the AEAD's limit, which a record
+        // never reaches.
+        let Ok(tag) = tag else { return 0 };
+        for (to, from) in tag_out.iter_mut().zip(tag) {
+            *to = from;
         }
         total
     }
@@ -207,11 +218,17 @@ impl Keys {
             return Err(Alert::RecordOverflow);
         }
         let (text, tag) = body.split_at_mut(text_len);
-        let tag = aes_gcm::Tag::try_from(&*tag).map_err(|_| Alert::BadRecordMac)?;
+        let tag: &[u8; TAG_BYTES] = (&*tag).try_into().map_err(|_| Alert::BadRecordMac)?;
         let opened = match &self.cipher {
-            Cipher::Aes128(c) => c.decrypt_inout_detached(&nonce.into(), head, text.into(), &tag),
-            Cipher::Aes256(c) => c.decrypt_inout_detached(&nonce.into(), head, text.into(), &tag),
-            Cipher::ChaCha(c) => c.decrypt_inout_detached(&nonce.into(), head, text.into(), &tag),
+            Cipher::Aes128(c) => c
+                .decrypt_in_place_detached(&nonce.into(), head, text, tag.into())
+                .map_err(drop),
+            Cipher::Aes256(c) => c
+                .decrypt_in_place_detached(&nonce.into(), head, text, tag.into())
+                .map_err(drop),
+            Cipher::ChaCha(c) => c
+                .decrypt_inout_detached(&nonce.into(), head, text.into(), &(*tag).into())
+                .map_err(drop),
         };
         opened.map_err(|_| Alert::BadRecordMac)?;
         self.seq = self.seq.wrapping_add(1);
@@ -232,17 +249,129 @@ pub fn header(kind: u8, len: usize) -> [u8; HEADER_BYTES] {
 
 /// The type and total length (header included) of the record that
 /// starts `buf`, once its header is in; checks what §5.1 and §5.2 ask of
-/// a header.
+/// a header: a known content type (else `unexpected_message`, §5) and a
+/// length within bounds. The legacy version is ignored, as §5.1 says.
 pub fn peek(buf: &[u8]) -> Option<Result<(u8, usize), Alert>> {
-    let &[kind, major, _, hi, lo] = buf.get(..HEADER_BYTES)? else {
+    let &[kind, _, _, hi, lo] = buf.get(..HEADER_BYTES)? else {
         return None;
     };
     let len = usize::from(u16::from_be_bytes([hi, lo]));
-    if !matches!(kind, CHANGE_CIPHER_SPEC..=APPLICATION_DATA) || major != 3 {
-        return Some(Err(Alert::DecodeError));
+    if !matches!(kind, CHANGE_CIPHER_SPEC..=APPLICATION_DATA) {
+        return Some(Err(Alert::UnexpectedMessage));
     }
     if len > MAX_CIPHERTEXT_BYTES {
         return Some(Err(Alert::RecordOverflow));
     }
     Some(Ok((kind, HEADER_BYTES + len)))
+}
+
+/// Joins a handshake message fragmented over several plaintext records
+/// (§5.1 allows it; some clients send a large ClientHello so) into the
+/// first record, in place: the payloads of the records that follow in
+/// `buf[..*filled]` are moved up over their headers until the first
+/// record holds its whole first message. True when it does, false when
+/// more bytes must arrive first. A record of another type in between is
+/// `unexpected_message`.
+pub fn join_handshake(buf: &mut [u8], filled: &mut usize) -> Result<bool, Alert> {
+    loop {
+        let Some(first) = peek(buf.get(..*filled).unwrap_or_default()) else {
+            return Ok(false);
+        };
+        let (_, first_len) = first?;
+        if first_len > *filled {
+            return Ok(false);
+        }
+        let message = buf.get(HEADER_BYTES..first_len).unwrap_or_default();
+        if let &[_, a, b, c, ..] = message {
+            let need = 4 + (usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c));
+            if message.len() >= need {
+                return Ok(true);
+            }
+        }
+        let next = buf.get(first_len..*filled).unwrap_or_default();
+        let Some(second) = peek(next) else {
+            return Ok(false);
+        };
+        let (kind, second_len) = second?;
+        if kind != HANDSHAKE {
+            return Err(Alert::UnexpectedMessage);
+        }
+        if next.len() < second_len {
+            return Ok(false);
+        }
+        // Drop the second record's header: everything after it moves down
+        // by `HEADER_BYTES`, by hand (`copy_within` can panic).
+        for i in first_len..*filled - HEADER_BYTES {
+            if let Some(byte) = buf.get(i + HEADER_BYTES).copied()
+                && let Some(slot) = buf.get_mut(i)
+            {
+                *slot = byte;
+            }
+        }
+        *filled -= HEADER_BYTES;
+        let joined = (first_len - HEADER_BYTES + second_len - HEADER_BYTES) as u16;
+        crate::buf::copy(
+            buf.get_mut(3..HEADER_BYTES).unwrap_or_default(),
+            &joined.to_be_bytes(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ClientHello-like message of `len` body bytes cut into records
+    /// of at most `cut` payload bytes.
+    fn fragmented(len: usize, cut: usize) -> (Vec<u8>, Vec<u8>) {
+        let mut message = vec![1, 0, (len >> 8) as u8, len as u8];
+        message.extend((0..len).map(|i| i as u8));
+        let mut wire = Vec::new();
+        for part in message.chunks(cut) {
+            wire.extend_from_slice(&header(HANDSHAKE, part.len()));
+            wire.extend_from_slice(part);
+        }
+        (message, wire)
+    }
+
+    #[test]
+    fn fragments_join_into_one_record() {
+        for cut in [1, 3, 4, 5, 64, 200, 1000] {
+            let (message, wire) = fragmented(300, cut);
+            let mut buf = vec![0u8; MAX_RECORD_BYTES];
+            // Arriving a byte at a time: never done early, done at the end.
+            for n in 0..=wire.len() {
+                buf[..n].copy_from_slice(&wire[..n]);
+                let mut filled = n;
+                let done = join_handshake(&mut buf, &mut filled).unwrap();
+                assert_eq!(done, n == wire.len(), "cut {cut}, {n} bytes");
+                if done {
+                    assert_eq!(peek(&buf[..filled]), Some(Ok((HANDSHAKE, filled))));
+                    assert_eq!(&buf[HEADER_BYTES..filled], &message[..]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn whole_messages_are_left_alone_and_other_records_refused() {
+        let (_, wire) = fragmented(50, 1000);
+        let mut buf = wire.clone();
+        buf.extend_from_slice(&[APPLICATION_DATA, 3, 3, 0, 1, 9]);
+        let mut filled = buf.len();
+        assert_eq!(join_handshake(&mut buf, &mut filled), Ok(true));
+        assert_eq!(filled, wire.len() + 6);
+        let (_, wire) = fragmented(50, 20);
+        let mut buf = wire[..25].to_vec();
+        buf.extend_from_slice(&[CHANGE_CIPHER_SPEC, 3, 3, 0, 1, 1]);
+        let mut filled = buf.len();
+        assert_eq!(
+            join_handshake(&mut buf, &mut filled),
+            Err(Alert::UnexpectedMessage)
+        );
+        assert_eq!(
+            peek(&[25, 3, 3, 0, 1, 0]),
+            Some(Err(Alert::UnexpectedMessage))
+        );
+    }
 }

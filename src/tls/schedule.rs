@@ -1,10 +1,10 @@
 //! The TLS 1.3 key schedule (RFC 8446 §7.1): HKDF-Extract, the
 //! `HKDF-Expand-Label` and `Derive-Secret` functions, and the running
-//! transcript hash (§4.4.1), for SHA-256 and SHA-384 suites. HMAC and
-//! HKDF come from the `hmac` and `hkdf` crates; only the labels and the
-//! order of derivations are ours.
+//! transcript hash (§4.4.1), for SHA-256 and SHA-384 suites. HMAC comes
+//! from the `hmac` crate; HKDF's two steps are written on it (RFC 5869
+//! defines each as one HMAC for the lengths TLS 1.3 uses) and checked
+//! against the `hkdf` crate and RFC 8448's traces in the tests.
 
-use hkdf::Hkdf;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::digest::Digest;
 use sha2::{Sha256, Sha384};
@@ -71,25 +71,32 @@ impl Drop for Secret {
 }
 
 /// HKDF-Extract(salt, IKM) (RFC 5869 §2.2): by its definition,
-/// HMAC-Hash(salt, IKM). (The `hkdf` crate's `extract` unwraps the HMAC
-/// key length, which would bring a panic path into the binary.)
+/// HMAC-Hash(salt, IKM).
 pub fn extract(hash: Hash, salt: &[u8], ikm: &[u8]) -> Secret {
     hmac(hash, salt, ikm)
 }
 
 /// HKDF-Expand-Label(secret, label, context, out.len()) (§7.1): the
-/// label gets its "tls13 " prefix here.
+/// label gets its "tls13 " prefix here. Every output TLS 1.3 asks for
+/// (keys, IVs, secrets, finished keys) is at most one hash long, so
+/// HKDF-Expand (RFC 5869 §2.3) is its first block alone:
+/// T(1) = HMAC-Hash(PRK, info | 0x01). (The `hkdf` crate's general
+/// `expand` carries an `expect`, which would bring a panic path into the
+/// binary; both HKDF steps are HMAC from the `hmac` crate.)
 pub fn expand_label(hash: Hash, secret: &[u8], label: &[u8], context: &[u8], out: &mut [u8]) {
     let length = (out.len() as u16).to_be_bytes();
     let label_len = [(b"tls13 ".len() + label.len()) as u8];
     let context_len = [context.len() as u8];
-    let info: [&[u8]; 6] = [&length, &label_len, b"tls13 ", label, &context_len, context];
-    // Lengths here are fixed by the protocol (at most one hash output),
-    // so neither call can fail.
-    let _ = match hash {
-        Hash::Sha256 => Hkdf::<Sha256>::from_prk(secret).map(|k| k.expand_multi_info(&info, out)),
-        Hash::Sha384 => Hkdf::<Sha384>::from_prk(secret).map(|k| k.expand_multi_info(&info, out)),
-    };
+    let info: [&[u8]; 7] = [
+        &length,
+        &label_len,
+        b"tls13 ",
+        label,
+        &context_len,
+        context,
+        &[1],
+    ];
+    crate::buf::copy(out, mac(hash, secret, &info).as_bytes());
 }
 
 /// A `hash.len()`-byte secret from HKDF-Expand-Label.
@@ -110,25 +117,24 @@ pub fn derive_secret(hash: Hash, secret: &[u8], label: &[u8], transcript: &Secre
 
 /// HMAC(key, data) with the suite's hash: the Finished MAC (§4.4.4).
 pub fn hmac(hash: Hash, key: &[u8], data: &[u8]) -> Secret {
+    mac(hash, key, &[data])
+}
+
+/// HMAC(key, the concatenation of `parts`).
+fn mac(hash: Hash, key: &[u8], parts: &[&[u8]]) -> Secret {
+    fn run<M: Mac + KeyInit>(hash: Hash, key: &[u8], parts: &[&[u8]]) -> Secret {
+        // HMAC takes keys of any length: this never fails.
+        let Ok(mut m) = <M as KeyInit>::new_from_slice(key) else {
+            return Secret::zero(hash);
+        };
+        for part in parts {
+            m.update(part);
+        }
+        Secret::from(&m.finalize().into_bytes())
+    }
     match hash {
-        Hash::Sha256 => {
-            let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).ok();
-            if let Some(m) = mac.as_mut() {
-                m.update(data);
-            }
-            mac.map_or(Secret::zero(hash), |m| {
-                Secret::from(&m.finalize().into_bytes())
-            })
-        }
-        Hash::Sha384 => {
-            let mut mac = <Hmac<Sha384> as KeyInit>::new_from_slice(key).ok();
-            if let Some(m) = mac.as_mut() {
-                m.update(data);
-            }
-            mac.map_or(Secret::zero(hash), |m| {
-                Secret::from(&m.finalize().into_bytes())
-            })
-        }
+        Hash::Sha256 => run::<Hmac<Sha256>>(hash, key, parts),
+        Hash::Sha384 => run::<Hmac<Sha384>>(hash, key, parts),
     }
 }
 
@@ -197,7 +203,7 @@ impl Schedule {
     pub fn traffic(&self, stage: &[u8; 2], transcript: &Secret) -> (Secret, Secret) {
         let mut label = *b"c xx traffic";
         if let Some(at) = label.get_mut(2..4) {
-            at.copy_from_slice(stage);
+            crate::buf::copy(at, stage);
         }
         let client = derive_secret(self.hash, self.secret.as_bytes(), &label, transcript);
         label[0] = b's';

@@ -288,7 +288,7 @@ impl Session {
         let Some(body) = room.get_mut(HEADER_BYTES..HEADER_BYTES + text.len()) else {
             return;
         };
-        body.copy_from_slice(text);
+        crate::buf::copy(body, text);
         out.len += keys.seal(room, text.len(), kind);
     }
 
@@ -457,9 +457,9 @@ impl Session {
             if !dh.was_contributory() {
                 return Err(Alert::IllegalParameter);
             }
-            shared.copy_from_slice(dh.as_bytes());
+            crate::buf::copy(&mut shared, dh.as_bytes());
             if let Some(p) = public.get_mut(..32) {
-                p.copy_from_slice(ours.as_bytes());
+                crate::buf::copy(p, ours.as_bytes());
             }
             32
         } else {
@@ -470,11 +470,11 @@ impl Session {
             let secret =
                 p256::SecretKey::from_slice(&ephemeral).map_err(|_| Alert::InternalError)?;
             let dh = p256::ecdh::diffie_hellman(secret.to_nonzero_scalar(), theirs);
-            shared.copy_from_slice(dh.raw_secret_bytes());
+            crate::buf::copy(&mut shared, dh.raw_secret_bytes());
             let point = secret.public_key().to_sec1_point(false);
             let bytes = point.as_bytes();
             if let Some(p) = public.get_mut(..bytes.len()) {
-                p.copy_from_slice(bytes);
+                crate::buf::copy(p, bytes);
             }
             bytes.len()
         };
@@ -608,7 +608,7 @@ fn change_cipher_spec(out: &mut Out) {
 
 fn put(out: &mut Out, bytes: &[u8]) {
     if let Some(room) = out.buf.get_mut(out.len..out.len + bytes.len()) {
-        room.copy_from_slice(bytes);
+        crate::buf::copy(room, bytes);
         out.len += bytes.len();
     }
 }
@@ -638,7 +638,7 @@ impl<'a, 'b> Writer<'a, 'b> {
     fn put(&mut self, bytes: &[u8]) -> &mut Self {
         match self.out.buf.get_mut(self.pos..self.pos + bytes.len()) {
             Some(room) => {
-                room.copy_from_slice(bytes);
+                crate::buf::copy(room, bytes);
                 self.pos += bytes.len();
             }
             None => self.overflowed = true,
@@ -665,7 +665,7 @@ impl<'a, 'b> Writer<'a, 'b> {
         if let (Some(slot), Some(value)) =
             (self.out.buf.get_mut(at..at + width), bytes.get(4 - width..))
         {
-            slot.copy_from_slice(value);
+            crate::buf::copy(slot, value);
         }
     }
 

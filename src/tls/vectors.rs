@@ -18,9 +18,10 @@ use crate::tls::record::{
 use crate::tls::schedule::{
     self, Hash, Schedule, Secret, Transcript, derive_secret, expand_label, expand_secret, extract,
 };
-use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::{Aes128Gcm, Aes256Gcm};
 use chacha20poly1305::ChaCha20Poly1305;
+use chacha20poly1305::aead::{AeadInOut, KeyInit as _};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use sha2::digest::Digest;
@@ -492,20 +493,23 @@ fn oracle_seal(
     for (n, s) in nonce[4..].iter_mut().zip(seq.to_be_bytes()) {
         *n ^= s;
     }
-    let nonce = nonce.into();
-    let buf = inner.as_mut_slice().into();
-    let tag = match suite {
+    let tag: [u8; 16] = match suite {
         Suite::Aes128Gcm => Aes128Gcm::new_from_slice(key)
             .unwrap()
-            .encrypt_inout_detached(&nonce, &header, buf),
+            .encrypt_in_place_detached(&nonce.into(), &header, &mut inner)
+            .unwrap()
+            .into(),
         Suite::Aes256Gcm => Aes256Gcm::new_from_slice(key)
             .unwrap()
-            .encrypt_inout_detached(&nonce, &header, buf),
+            .encrypt_in_place_detached(&nonce.into(), &header, &mut inner)
+            .unwrap()
+            .into(),
         Suite::ChaCha20Poly1305 => ChaCha20Poly1305::new_from_slice(key)
             .unwrap()
-            .encrypt_inout_detached(&nonce, &header, buf),
-    }
-    .unwrap();
+            .encrypt_inout_detached(&nonce.into(), &header, inner.as_mut_slice().into())
+            .unwrap()
+            .into(),
+    };
     let mut rec = header;
     rec.extend_from_slice(&inner);
     rec.extend_from_slice(&tag);
