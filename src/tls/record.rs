@@ -1,7 +1,8 @@
 //! The TLS 1.3 record layer (RFC 8446 §5): record headers, and sealing
 //! and opening protected records in place with the suite's AEAD and the
 //! per-record nonce of §5.3. The AEADs come from the `aes-gcm` and
-//! `chacha20poly1305` crates.
+//! `chacha20poly1305` crates through `httpd-aead` (crates/aead), which
+//! is optimized for speed.
 //!
 //! A record buffer is laid out as it goes on the wire: the 5-byte header,
 //! then the payload. `seal` turns `header | plaintext` into
@@ -10,13 +11,7 @@
 
 use crate::tls::Alert;
 use crate::tls::schedule::{Hash, Secret, expand_label};
-// aes-gcm is the 0.10 line, on aes 0.8: aes 0.9 adds two VAES backends
-// (11 KiB) that the size budget cannot hold. chacha20poly1305 is the
-// current line; each is called through its own `aead` version's trait.
-use aes_gcm::aead::{AeadInPlace, KeyInit};
-use aes_gcm::{Aes128Gcm, Aes256Gcm};
-use chacha20poly1305::ChaCha20Poly1305;
-use chacha20poly1305::aead::{AeadInOut, KeyInit as _};
+use httpd_aead::{Aead, Kind};
 
 /// Bytes of a record header: type, legacy version, length (§5.1).
 pub const HEADER_BYTES: usize = 5;
@@ -94,21 +89,21 @@ impl Suite {
     }
 }
 
-/// A keyed AEAD. (Its variants differ in size, but there is no heap to
-/// box the big ones into, and a connection holds at most two.)
-#[allow(clippy::large_enum_variant)]
-enum Cipher {
-    Aes128(Aes128Gcm),
-    Aes256(Aes256Gcm),
-    ChaCha(ChaCha20Poly1305),
-}
-
 /// The traffic keys of one direction (§7.3) and its record sequence
 /// number (§5.3).
 pub struct Keys {
-    cipher: Cipher,
+    /// None only if the key had the wrong length, which the suite rules
+    /// out; every record then fails.
+    cipher: Option<Aead>,
     iv: [u8; 12],
     seq: u64,
+}
+
+impl Drop for Keys {
+    /// The AEAD zeroizes its key schedule itself; the IV goes here.
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.iv);
+    }
 }
 
 impl Keys {
@@ -121,20 +116,13 @@ impl Keys {
         expand_label(hash, secret.as_bytes(), b"key", b"", key_bytes);
         expand_label(hash, secret.as_bytes(), b"iv", b"", &mut iv);
         let key_bytes = key.get(..suite.key_len()).unwrap_or_default();
-        // The lengths match the suite, so `new_from_slice` cannot fail;
-        // ChaCha20 takes the same 32 bytes as AES-256.
-        let cipher = match suite {
-            Suite::Aes128Gcm => Aes128Gcm::new_from_slice(key_bytes).map(Cipher::Aes128),
-            Suite::Aes256Gcm => Aes256Gcm::new_from_slice(key_bytes).map(Cipher::Aes256),
-            Suite::ChaCha20Poly1305 => ChaCha20Poly1305::new_from_slice(key_bytes)
-                .map(Cipher::ChaCha)
-                .map_err(|_| aes::cipher::InvalidLength),
+        let kind = match suite {
+            Suite::Aes128Gcm => Kind::Aes128Gcm,
+            Suite::Aes256Gcm => Kind::Aes256Gcm,
+            Suite::ChaCha20Poly1305 => Kind::ChaCha20Poly1305,
         };
+        let cipher = Aead::new(kind, key_bytes);
         zeroize::Zeroize::zeroize(&mut key);
-        let cipher = match cipher {
-            Ok(c) => c,
-            Err(_) => Cipher::ChaCha(ChaCha20Poly1305::new(&Default::default())),
-        };
         Keys { cipher, iv, seq: 0 }
     }
 
@@ -178,23 +166,8 @@ impl Keys {
         if let Some(last) = text.last_mut() {
             *last = kind;
         }
-        let tag: Result<[u8; TAG_BYTES], ()> = match &self.cipher {
-            Cipher::Aes128(c) => c
-                .encrypt_in_place_detached(&nonce.into(), &header, text)
-                .map(Into::into)
-                .map_err(drop),
-            Cipher::Aes256(c) => c
-                .encrypt_in_place_detached(&nonce.into(), &header, text)
-                .map(Into::into)
-                .map_err(drop),
-            Cipher::ChaCha(c) => c
-                .encrypt_inout_detached(&nonce.into(), &header, text.into())
-                .map(Into::into)
-                .map_err(drop),
-        };
-        // An error only for inputs over the AEAD's limit, which a record
-        // never reaches.
-        let Ok(tag) = tag else { return 0 };
+        let tag = self.cipher.as_ref().and_then(|c| c.seal(&nonce, &header, text));
+        let Some(tag) = tag else { return 0 };
         for (to, from) in tag_out.iter_mut().zip(tag) {
             *to = from;
         }
@@ -219,18 +192,11 @@ impl Keys {
         }
         let (text, tag) = body.split_at_mut(text_len);
         let tag: &[u8; TAG_BYTES] = (&*tag).try_into().map_err(|_| Alert::BadRecordMac)?;
-        let opened = match &self.cipher {
-            Cipher::Aes128(c) => c
-                .decrypt_in_place_detached(&nonce.into(), head, text, tag.into())
-                .map_err(drop),
-            Cipher::Aes256(c) => c
-                .decrypt_in_place_detached(&nonce.into(), head, text, tag.into())
-                .map_err(drop),
-            Cipher::ChaCha(c) => c
-                .decrypt_inout_detached(&nonce.into(), head, text.into(), &(*tag).into())
-                .map_err(drop),
-        };
-        opened.map_err(|_| Alert::BadRecordMac)?;
+        let opened = self.cipher.as_ref().is_some_and(|c| c.open(&nonce, head, text, tag));
+        if !opened {
+            return Err(Alert::BadRecordMac);
+        }
+
         self.seq = self.seq.wrapping_add(1);
         // The content type is the last non-zero byte; zeros after it are
         // padding (§5.4).
