@@ -287,7 +287,8 @@ impl Cx<'_, '_, '_> {
     fn get(&mut self, scratch: &mut Scratch) -> Reply {
         // Room for the path, a NUL, and `/index.html` or `.zst`.
         let mut mem = [0u8; MAX_PATH_BYTES + 16];
-        let norm = match path::normalize(self.req.path, &mut mem[..MAX_PATH_BYTES]) {
+        let room = mem.get_mut(..MAX_PATH_BYTES).unwrap_or_default();
+        let norm = match path::normalize(self.req.path, room) {
             Ok(norm) => norm,
             Err(PathError::TooLong) => return self.error(Status::UriTooLong, b""),
             Err(_) => return self.error(Status::BadRequest, b""),
