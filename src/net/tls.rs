@@ -15,6 +15,7 @@ use crate::rt::sys::{self, BorrowedFd, Errno, Msg};
 use crate::tls::record::{self, HEADER_BYTES, MAX_RECORD_BYTES};
 use crate::tls::server::{Credentials, Event, Out, Session};
 use crate::tls::{Alert, record::HANDSHAKE};
+use core::mem::MaybeUninit;
 
 /// Bytes of a connection's receive buffer: one whole record, the most
 /// the peer may send at once (RFC 8446 §5.2).
@@ -25,9 +26,32 @@ pub const RX_BYTES: usize = MAX_RECORD_BYTES;
 /// encrypted flight, or a KeyUpdate before a data record.
 pub const TX_BYTES: usize = MAX_RECORD_BYTES + 512;
 
+/// A connection slot's TLS session: memory mapped at start but written
+/// only when the slot first serves a TLS connection, so idle slots cost
+/// nothing (a session is ~2.5 KB, mostly two keyed AEADs).
+enum State {
+    Untouched(&'static mut MaybeUninit<Session>),
+    Used(&'static mut Session),
+    /// Only while switching from one to the other.
+    Switching,
+}
+
+impl State {
+    fn get(&mut self) -> Option<&mut Session> {
+        match self {
+            State::Used(session) => Some(session),
+            _ => None,
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        matches!(self, State::Used(session) if session.is_open())
+    }
+}
+
 /// One connection's TLS state and buffers.
 pub struct Tls {
-    session: Session,
+    state: State,
     rx: &'static mut [u8],
     /// Bytes received into `rx`.
     rx_len: usize,
@@ -48,10 +72,15 @@ pub struct Tls {
 }
 
 impl Tls {
-    /// A fresh layer over the two buffers (untouched until used).
-    pub fn new(rx: &'static mut [u8], tx: &'static mut [u8]) -> Tls {
+    /// A fresh layer over the two buffers and the session's room (all
+    /// untouched until used).
+    pub fn new(
+        rx: &'static mut [u8],
+        tx: &'static mut [u8],
+        session: &'static mut MaybeUninit<Session>,
+    ) -> Tls {
         Tls {
-            session: Session::new(),
+            state: State::Untouched(session),
             rx,
             rx_len: 0,
             data_at: 0,
@@ -69,7 +98,14 @@ impl Tls {
     /// Starts over for a new connection; the old session's secrets are
     /// zeroized as it drops.
     pub fn reset(&mut self) {
-        self.session = Session::new();
+        self.state = match core::mem::replace(&mut self.state, State::Switching) {
+            State::Untouched(room) => State::Used(room.write(Session::new())),
+            State::Used(session) => {
+                *session = Session::new();
+                State::Used(session)
+            }
+            State::Switching => State::Switching,
+        };
         (self.rx_len, self.data_at, self.data_end, self.record_len) = (0, 0, 0, 0);
         (self.tx_len, self.tx_sent) = (0, 0);
         (self.closed, self.notified, self.plain) = (false, false, false);
@@ -141,7 +177,7 @@ impl Tls {
             let received = self.rx.get(..self.rx_len).unwrap_or_default();
             // Not a TLS handshake record but what starts an HTTP request
             // line (a method's first letter).
-            if !self.session.is_open()
+            if !self.state.is_open()
                 && self.rx_len > 0
                 && received
                     .first()
@@ -152,7 +188,7 @@ impl Tls {
             }
             // A ClientHello may come in fragments: join them first.
             let joined = match received.first() {
-                Some(&HANDSHAKE) if !self.session.is_open() => {
+                Some(&HANDSHAKE) if !self.state.is_open() => {
                     record::join_handshake(self.rx, &mut self.rx_len)
                 }
                 _ => Ok(true),
@@ -183,7 +219,10 @@ impl Tls {
                 len: self.tx_len,
             };
             let rec = self.rx.get_mut(..len).unwrap_or_default();
-            let event = self.session.read_record(rec, cred, &mut entropy, &mut out);
+            let event = match self.state.get() {
+                Some(session) => session.read_record(rec, cred, &mut entropy, &mut out),
+                None => Err(Alert::InternalError),
+            };
             self.tx_len = out.len;
             self.record_len = len;
             match event {
@@ -218,14 +257,16 @@ impl Tls {
             buf: &mut *self.tx,
             len: self.tx_len,
         };
-        self.session.alert(alert, &mut out);
+        if let Some(session) = self.state.get() {
+            session.alert(alert, &mut out);
+        }
         self.tx_len = out.len;
         let _ = self.flush(fd);
     }
 
     /// Ends our side cleanly: close_notify (RFC 8446 §6.1).
     pub fn close_notify(&mut self, fd: BorrowedFd) {
-        if self.session.is_open() && !self.plain && !self.notified {
+        if self.state.is_open() && !self.plain && !self.notified {
             self.notified = true;
             self.alert(fd, Alert::CloseNotify);
         }
@@ -276,9 +317,12 @@ impl Tls {
             buf: &mut *self.tx,
             len: self.tx_len,
         };
-        let filled = fill(self.session.data_room(&mut out));
+        let Some(session) = self.state.get() else {
+            return Err(Errno::EPROTO);
+        };
+        let filled = fill(session.data_room(&mut out));
         if let Ok(n @ 1..) = filled {
-            self.session.seal_data(&mut out, n);
+            session.seal_data(&mut out, n);
         }
         // A KeyUpdate may have gone in before the data, filled or not.
         self.tx_len = out.len;

@@ -208,9 +208,12 @@ fn prepare(setup: &Setup) -> Result<Parts, Errno> {
     let (page, log_mem) = rest.split_at_mut_checked(PAGE_BYTES).ok_or(Errno::ENOMEM)?;
     // Over HTTPS, a record buffer each way per slot, mapped the same way.
     #[cfg(feature = "tls")]
-    let mut tls_bufs = match setup.tls {
-        Some(_) => sys::mmap_anonymous(n * (tls::RX_BYTES + tls::TX_BYTES))?,
-        None => &mut [],
+    let (mut tls_bufs, mut sessions) = match setup.tls {
+        Some(_) => (
+            sys::mmap_anonymous(n * (tls::RX_BYTES + tls::TX_BYTES))?,
+            sys::mmap_uninit(n)?,
+        ),
+        None => (&mut [][..], &mut [][..]),
     };
     let conns = sys::mmap_array(n, |_| {
         // The mapping holds exactly n slots, so neither split comes short.
@@ -228,7 +231,10 @@ fn prepare(setup: &Setup) -> Result<Parts, Errno> {
                 .unwrap_or_default();
             let (tx, rest) = rest.split_at_mut_checked(tls::TX_BYTES).unwrap_or_default();
             tls_bufs = rest;
-            conn.tls = Some(tls::Tls::new(rx, tx));
+            if let Some((session, rest)) = core::mem::take(&mut sessions).split_first_mut() {
+                sessions = rest;
+                conn.tls = Some(tls::Tls::new(rx, tx, session));
+            }
         }
         conn
     })?;

@@ -126,6 +126,23 @@ pub fn mmap_array<T>(n: usize, mut init: impl FnMut(usize) -> T) -> Result<&'sta
     Ok(unsafe { core::slice::from_raw_parts_mut(base, n) })
 }
 
+/// Maps room for `n` values of `T`, left uninitialized (and untouched:
+/// pages cost memory only once a slot is written with
+/// `MaybeUninit::write`), for the life of the process: state that only
+/// some connections ever use, like their TLS sessions.
+pub fn mmap_uninit<T>(n: usize) -> Result<&'static mut [core::mem::MaybeUninit<T>]> {
+    let bytes = n.checked_mul(size_of::<T>()).ok_or(Errno::ENOMEM)?;
+    let mem = mmap_anonymous(bytes.max(1))?;
+    let base = mem.as_mut_ptr() as *mut core::mem::MaybeUninit<T>;
+    if !(base as usize).is_multiple_of(core::mem::align_of::<T>()) {
+        return Err(Errno::EINVAL); // mmap returns pages: never happens
+    }
+    // SAFETY: the mapping is aligned for T (checked above), `n *
+    // size_of::<T>()` bytes long, never unmapped and referred to by
+    // nothing else; `MaybeUninit<T>` is valid for any bytes.
+    Ok(unsafe { core::slice::from_raw_parts_mut(base, n) })
+}
+
 /// `RLIMIT_NOFILE`: raises the soft limit on open files to the hard limit
 /// and returns the new soft limit.
 pub fn raise_nofile_limit() -> Result<u64> {
