@@ -18,7 +18,7 @@ pub mod net;
 pub mod rt;
 pub mod sandbox;
 pub mod serve;
-#[cfg(feature = "tls")]
-pub mod tls;
 #[cfg(test)]
 mod testing;
+#[cfg(feature = "tls")]
+pub mod tls;

@@ -22,7 +22,7 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------------------
@@ -609,8 +609,8 @@ fn run_for(mut command: Command, secs: u64) -> (Option<i32>, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    let out = collect_text(child.stdout.take().unwrap());
-    let err = collect_text(child.stderr.take().unwrap());
+    let out = collect(child.stdout.take().unwrap());
+    let err = collect(child.stderr.take().unwrap());
     let start = Instant::now();
     let code = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -632,25 +632,6 @@ fn run_for(mut command: Command, secs: u64) -> (Option<i32>, String, String) {
     let out = out.lock().unwrap().clone();
     let err = err.lock().unwrap().clone();
     (code, out, err)
-}
-
-/// Collects what `stream` yields, in a thread, into a string; the thread
-/// drops its handle at EOF.
-fn collect_text(mut stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
-    let text = Arc::new(Mutex::new(String::new()));
-    let sink = text.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stream.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    text
 }
 
 /// `openssl s_client -connect 127.0.0.1:PORT ARGS` with nothing on stdin;
@@ -803,8 +784,8 @@ fn key_update_both_kinds_with_s_client() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn openssl");
-        let out = collect_text(child.stdout.take().unwrap());
-        let err = collect_text(child.stderr.take().unwrap());
+        let out = collect(child.stdout.take().unwrap());
+        let err = collect(child.stderr.take().unwrap());
         let wait_for = |what: &str, count: usize| -> bool {
             let start = Instant::now();
             while start.elapsed() < WAIT {
@@ -1159,68 +1140,6 @@ fn s_client_tls13_works_and_tls12_or_foreign_suite_is_refused() {
     assert_ne!(code, Some(0), "{out}");
     assert!(out.contains("alert handshake failure"), "{out}");
     assert_still_serves(&server, &pki);
-}
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-/// Runs headless Chromium with `extra` args then `--dump-dom url`, in a
-/// fresh profile, killed (with its whole process group) after 60 s. The DOM.
-fn chromium_dump_dom(url: &str, extra: &[&str]) -> String {
-    use std::os::unix::process::CommandExt;
-    let profile = TempDir::new("chromium-profile");
-    let mut cmd = Command::new(CHROMIUM);
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ])
-    .arg(format!("--user-data-dir={}", profile.path().display()))
-    .args(extra)
-    .arg("--dump-dom")
-    .arg(url)
-    .env("HOME", profile.path())
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .process_group(0);
-    let mut child = cmd.spawn().expect("spawn chromium");
-    let group = child.id();
-    let out = collect_text(child.stdout.take().unwrap());
-    let err = collect_text(child.stderr.take().unwrap());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if start.elapsed() > Duration::from_secs(60) {
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    // Whatever it left behind (renderer, zygote) goes too.
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{group}")])
-        .stderr(Stdio::null())
-        .status();
-    let _ = child.wait();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline && Arc::strong_count(&out) > 1 {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let dom = out.lock().unwrap().clone();
-    let stderr = err.lock().unwrap().clone();
-    let status =
-        status.unwrap_or_else(|| panic!("chromium did not finish in 60 s; stderr: {stderr}"));
-    assert!(
-        status.success(),
-        "chromium failed ({status}); stderr: {stderr}"
-    );
-    dom
 }
 
 /// Headless Chromium, told to accept this certificate's key, loads a page

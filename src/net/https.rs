@@ -41,8 +41,7 @@ pub fn load(files: &TlsFiles, bind: Bind, now: i64) -> Credentials {
     let mut pem = [0u8; MAX_PEM_BYTES];
     let len = read(cert_path, &mut pem);
     let text = pem.get(..len).unwrap_or_default();
-    let mut chain = Chain::new();
-    if let Err(e) = chain.load(text) {
+    let bad_cert = |e: cert::CertError| -> ! {
         out::fail(
             &[
                 b"cannot use the certificate in '",
@@ -51,7 +50,11 @@ pub fn load(files: &TlsFiles, bind: Bind, now: i64) -> Credentials {
                 e.message().as_bytes(),
             ],
             None,
-        );
+        )
+    };
+    let mut chain = Chain::new();
+    if let Err(e) = chain.load(text) {
+        bad_cert(e);
     }
     let mut password_mem = [0u8; MAX_PASSWORD_BYTES];
     let password = files.password_file.map(|path| {
@@ -88,17 +91,7 @@ pub fn load(files: &TlsFiles, bind: Bind, now: i64) -> Credentials {
             None,
         )
     });
-    let leaf = cert::leaf(chain.leaf()).unwrap_or_else(|e| {
-        out::fail(
-            &[
-                b"cannot use the certificate in '",
-                cert_path,
-                b"': ",
-                e.message().as_bytes(),
-            ],
-            None,
-        )
-    });
+    let leaf = cert::leaf(chain.leaf()).unwrap_or_else(|e| bad_cert(e));
     if !matches(&key, leaf.public_key) {
         out::fail(
             &[

@@ -166,7 +166,10 @@ impl Keys {
         if let Some(last) = text.last_mut() {
             *last = kind;
         }
-        let tag = self.cipher.as_ref().and_then(|c| c.seal(&nonce, &header, text));
+        let tag = self
+            .cipher
+            .as_ref()
+            .and_then(|c| c.seal(&nonce, &header, text));
         let Some(tag) = tag else { return 0 };
         for (to, from) in tag_out.iter_mut().zip(tag) {
             *to = from;
@@ -192,7 +195,10 @@ impl Keys {
         }
         let (text, tag) = body.split_at_mut(text_len);
         let tag: &[u8; TAG_BYTES] = (&*tag).try_into().map_err(|_| Alert::BadRecordMac)?;
-        let opened = self.cipher.as_ref().is_some_and(|c| c.open(&nonce, head, text, tag));
+        let opened = self
+            .cipher
+            .as_ref()
+            .is_some_and(|c| c.open(&nonce, head, text, tag));
         if !opened {
             return Err(Alert::BadRecordMac);
         }

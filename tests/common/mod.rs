@@ -204,7 +204,7 @@ impl Drop for Server {
 }
 
 /// Collects everything `stream` yields, in a thread, into a string.
-fn collect(mut stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+pub fn collect(mut stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
     let text = Arc::new(Mutex::new(String::new()));
     let sink = text.clone();
     std::thread::spawn(move || {
@@ -426,4 +426,76 @@ pub fn answer_enosys(command: &mut Command, syscalls: &[i64]) {
             Ok(())
         });
     }
+}
+
+/// Where Debian puts headless Chromium (tests skip, with a note, without it).
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Runs headless Chromium with `extra` args then `--dump-dom url`, in a fresh
+/// profile, killed (with its whole process group) after 60 s. The DOM.
+pub fn chromium_dump_dom(url: &str, extra: &[&str]) -> String {
+    use std::os::unix::process::CommandExt;
+    let profile = TempDir::new("chromium-profile");
+    let mut cmd = Command::new(CHROMIUM);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ])
+    .arg(format!("--user-data-dir={}", profile.path().display()))
+    .args(extra)
+    .arg("--dump-dom")
+    .arg(url)
+    .env("HOME", profile.path())
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .process_group(0);
+    let mut child = cmd.spawn().expect("spawn chromium");
+    let pgid = child.id();
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let kill_group = || {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pgid}")])
+            .stderr(Stdio::null())
+            .status();
+    };
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Whatever it left behind (renderer, zygote) goes too.
+    kill_group();
+    let _ = child.wait();
+    let dom = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
+    let stderr = String::from_utf8_lossy(&err_reader.join().unwrap()).into_owned();
+    let status =
+        status.unwrap_or_else(|| panic!("chromium did not finish in 60 s; stderr: {stderr}"));
+    assert!(
+        status.success(),
+        "chromium failed ({status}); stderr: {stderr}"
+    );
+    dom
 }
