@@ -796,4 +796,55 @@ mod tests {
             Err(Alert::IllegalParameter)
         );
     }
+
+    #[test]
+    fn our_own_key_update_comes_before_the_aead_limit() {
+        let mut session = Session::new();
+        session.suite = Suite::Aes128Gcm;
+        session.server_secret = schedule::extract(schedule::Hash::Sha256, b"salt", b"ikm");
+        session.write = Some(Keys::new(session.suite, &session.server_secret));
+        let mut reader = Keys::new(session.suite, &session.server_secret);
+        let mut buf = vec![0u8; MAX_RECORD_BYTES + 512];
+        // Below the limit: the data record alone.
+        let mut out = Out {
+            buf: &mut buf,
+            len: 0,
+        };
+        let room = session.data_room(&mut out);
+        room[..5].copy_from_slice(b"hello");
+        session.seal_data(&mut out, 5);
+        let first_len = out.len;
+        assert_eq!(first_len, HEADER_BYTES + 5 + 17);
+        assert_eq!(
+            reader.open(&mut buf[..first_len]),
+            Ok((APPLICATION_DATA, 5))
+        );
+        // At the limit: a KeyUpdate (update_not_requested) under the old
+        // keys, then the data under the next ones, counted from zero.
+        session.write.as_mut().unwrap().skip_to(KEY_UPDATE_RECORDS);
+        reader.skip_to(KEY_UPDATE_RECORDS);
+        let mut out = Out {
+            buf: &mut buf,
+            len: 0,
+        };
+        let room = session.data_room(&mut out);
+        room[..5].copy_from_slice(b"world");
+        session.seal_data(&mut out, 5);
+        let total = out.len;
+        let update_len = HEADER_BYTES + 5 + 17;
+        let (update, data) = buf[..total].split_at_mut(update_len);
+        assert_eq!(reader.open(update), Ok((HANDSHAKE, 5)));
+        assert_eq!(
+            &update[HEADER_BYTES..HEADER_BYTES + 5],
+            &[KEY_UPDATE, 0, 0, 1, 0]
+        );
+        let next = schedule::next_traffic(
+            schedule::Hash::Sha256,
+            &schedule::extract(schedule::Hash::Sha256, b"salt", b"ikm"),
+        );
+        let mut next_reader = Keys::new(Suite::Aes128Gcm, &next);
+        assert_eq!(next_reader.open(data), Ok((APPLICATION_DATA, 5)));
+        assert_eq!(&data[HEADER_BYTES..HEADER_BYTES + 5], b"world");
+        assert_eq!(session.write.as_ref().unwrap().records(), 1);
+    }
 }
