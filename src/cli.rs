@@ -60,8 +60,7 @@ Serve the files of DIR over HTTP, like `python3 -m http.server`.
   --sandbox on|off|log    Landlock and seccomp for workers (default on; log: log only)
 ",
             $tls,
-            "\
-  -h, --help              show this help
+            "  -h, --help              show this help
   -V, --version           show the version
 "
         )
@@ -71,8 +70,7 @@ Serve the files of DIR over HTTP, like `python3 -m http.server`.
 /// The usage text, printed for `--help` and after an argument error.
 #[cfg(feature = "tls")]
 pub const USAGE: &str = usage!(
-    "\
-  --tls-cert FILE         serve HTTPS with this PEM certificate (then any chain)
+    "  --tls-cert FILE         serve HTTPS with this PEM certificate (then any chain)
   --tls-key FILE          its PEM private key, ECDSA P-256 (default: from --tls-cert)
   --tls-password-file F   the password of an encrypted --tls-key
   --tls-self-signed       serve HTTPS with a fresh self-signed certificate
@@ -420,6 +418,16 @@ mod tests {
         parse(Box::leak(args.into_boxed_slice()))
             .unwrap_err()
             .message
+    }
+
+    #[test]
+    fn usage_options_line_up() {
+        for line in USAGE.lines().skip(1) {
+            assert!(
+                line.is_empty() || line.starts_with("  ") || line.starts_with("Serve"),
+                "{line:?}"
+            );
+        }
     }
 
     #[test]

@@ -1909,6 +1909,24 @@ fn flipped_bit_in_a_record_gets_bad_record_mac() {
     assert_still_serves(&server, &pki);
 }
 
+/// Records that carry nothing cannot keep a worker busy: a run of more
+/// than 32 KeyUpdates (each asking for one back) with no data between
+/// them ends the connection with unexpected_message, and a normal client
+/// is served meanwhile and after.
+#[test]
+fn a_run_of_key_updates_gets_unexpected_message() {
+    require!("openssl", "version");
+    let (pki, _root, server) = hostile_server("keyupdate-flood");
+    let mut c = Client::to(&server, &pki);
+    for _ in 0..40 {
+        c.key_update();
+    }
+    c.send(b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let end = c.until_end();
+    assert_eq!(end, "alert:UnexpectedMessage");
+    assert_still_serves(&server, &pki);
+}
+
 /// A record header announcing 2^14 + 257 bytes, before the handshake (in
 /// clear) and after it (protected): record_overflow.
 #[test]

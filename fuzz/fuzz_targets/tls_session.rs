@@ -49,6 +49,7 @@ fuzz_target!(|data: &[u8]| {
             counter = counter.wrapping_add(1);
             *b = counter;
         }
+        true
     };
     while let Some(Ok((_, len))) = record::peek(rest) {
         let Some(rec) = rest.get(..len) else { break };

@@ -317,6 +317,9 @@ impl Conn {
                         }
                         Err(Errno::EAGAIN) => return Next::Wait(Epoll::IN),
                         Err(Errno::EINTR) => {}
+                        // Its share of records is done; more may wait.
+                        #[cfg(feature = "tls")]
+                        Err(crate::net::tls::YIELD) => return Next::Yield,
                         #[cfg(feature = "tls")]
                         Err(_) if self.tls.as_ref().is_some_and(Tls::plain_http) => {
                             let received = self.tls.as_ref().map(Tls::received);
@@ -409,6 +412,11 @@ impl Conn {
                         }
                         if !self.keep_alive {
                             tls.close_notify(fd);
+                            // Out before our side shuts: a socket shut for
+                            // writing would keep reporting EPOLLOUT.
+                            if tls.pending() {
+                                return Next::Wait(Epoll::OUT);
+                            }
                         }
                     }
                     self.body = Body::None;

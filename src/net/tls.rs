@@ -21,6 +21,21 @@ use core::mem::MaybeUninit;
 /// the peer may send at once (RFC 8446 §5.2).
 pub const RX_BYTES: usize = MAX_RECORD_BYTES;
 
+/// The most records one `read` processes before the connection yields
+/// its turn: 256 KiB of full records, the same share of the worker as a
+/// turn's send budget (`conn::SEND_BUDGET_BYTES`).
+pub const MAX_RECORDS_PER_READ: u32 = 16;
+
+/// The most records in a row that carry no data (empty application data,
+/// KeyUpdates) before the connection is ended with `unexpected_message`:
+/// BoringSSL's limits (32 of each), so a client cannot make the server
+/// spin on nothing.
+pub const MAX_EMPTY_RECORDS: u32 = 32;
+
+/// What `read` returns when it has processed its share of records and
+/// more may wait: the connection takes its next turn later.
+pub const YIELD: Errno = Errno::EBUSY;
+
 /// Bytes of its send buffer: one full record, plus what may precede it
 /// in the same write: the ServerHello and ChangeCipherSpec before the
 /// encrypted flight, or a KeyUpdate before a data record.
@@ -53,7 +68,10 @@ impl State {
 pub struct Tls {
     state: State,
     rx: &'static mut [u8],
-    /// Bytes received into `rx`.
+    /// Received bytes not yet processed: `rx[rx_start..rx_len]` (records
+    /// are consumed by moving `rx_start`; the rest moves to the front
+    /// only before a read needs the room).
+    rx_start: usize,
     rx_len: usize,
     /// Plaintext of the record at the front of `rx` not yet taken:
     /// `rx[data_at..data_end]`; the record is `rx[..record_len]`.
@@ -63,7 +81,11 @@ pub struct Tls {
     tx: &'static mut [u8],
     tx_len: usize,
     tx_sent: usize,
-    /// The client sent close_notify; we did.
+    /// Records in a row that carried nothing (see `MAX_EMPTY_RECORDS`),
+    /// and fragments of the ClientHello joined so far.
+    empty_run: u32,
+    joins: u32,
+    /// The client sent close_notify; we did (or ended with an alert).
     closed: bool,
     notified: bool,
     /// The connection's first bytes were not a TLS record but plain
@@ -82,6 +104,7 @@ impl Tls {
         Tls {
             state: State::Untouched(session),
             rx,
+            rx_start: 0,
             rx_len: 0,
             data_at: 0,
             data_end: 0,
@@ -89,6 +112,8 @@ impl Tls {
             tx,
             tx_len: 0,
             tx_sent: 0,
+            empty_run: 0,
+            joins: 0,
             closed: false,
             notified: false,
             plain: false,
@@ -106,7 +131,9 @@ impl Tls {
             }
             State::Switching => State::Switching,
         };
-        (self.rx_len, self.data_at, self.data_end, self.record_len) = (0, 0, 0, 0);
+        (self.rx_start, self.rx_len) = (0, 0);
+        (self.data_at, self.data_end, self.record_len) = (0, 0, 0);
+        (self.empty_run, self.joins) = (0, 0);
         (self.tx_len, self.tx_sent) = (0, 0);
         (self.closed, self.notified, self.plain) = (false, false, false);
     }
@@ -124,12 +151,12 @@ impl Tls {
     /// Received bytes wait here (records, or plaintext not yet taken):
     /// the socket may not become readable again for them.
     pub fn buffered(&self) -> bool {
-        self.rx_len > 0
+        self.rx_len > self.rx_start
     }
 
     /// What has been received and not yet processed.
     pub fn received(&self) -> &[u8] {
-        self.rx.get(..self.rx_len).unwrap_or_default()
+        self.rx.get(self.rx_start..self.rx_len).unwrap_or_default()
     }
 
     /// Writes what waits in `tx`; `EAGAIN` if some is left.
@@ -151,34 +178,49 @@ impl Tls {
 
     /// Reads plaintext into `dst`, doing the handshake first: like
     /// read(2), 0 at the end of the client's data (close_notify or EOF).
+    /// Takes the plaintext of as many buffered records as fit, but
+    /// processes at most `MAX_RECORDS_PER_READ` records a call: past that,
+    /// `YIELD` (the connection waits for its next turn, so a client
+    /// streaming records cannot keep the worker to itself).
     pub fn read(
         &mut self,
         fd: BorrowedFd,
         dst: &mut [u8],
         cred: &Credentials,
     ) -> Result<usize, Errno> {
+        let mut copied = 0;
+        let mut records = 0;
         loop {
-            self.flush(fd)?;
+            match self.flush(fd) {
+                Ok(()) => {}
+                Err(Errno::EAGAIN) if copied > 0 => return Ok(copied),
+                Err(e) => return Err(e),
+            }
             if self.data_at < self.data_end {
                 let data = self.rx.get(self.data_at..self.data_end).unwrap_or_default();
-                let n = data.len().min(dst.len());
-                for (to, from) in dst.iter_mut().zip(data) {
-                    *to = *from;
-                }
-                self.data_at += n;
+                let free = dst.get_mut(copied..).unwrap_or_default();
+                let n = crate::buf::copy(free, data);
+                (self.data_at, copied) = (self.data_at + n, copied + n);
                 if self.data_at == self.data_end {
                     self.drop_record();
                 }
-                return Ok(n);
+                if copied == dst.len() {
+                    return Ok(copied);
+                }
+                continue;
             }
             if self.closed {
-                return Ok(0);
+                return Ok(copied);
             }
-            let received = self.rx.get(..self.rx_len).unwrap_or_default();
+            if records == MAX_RECORDS_PER_READ {
+                return if copied > 0 { Ok(copied) } else { Err(YIELD) };
+            }
+            let open = self.state.is_open();
+            let received = self.rx.get(self.rx_start..self.rx_len).unwrap_or_default();
             // Not a TLS handshake record but what starts an HTTP request
             // line (a method's first letter).
-            if !self.state.is_open()
-                && self.rx_len > 0
+            if !open
+                && self.rx_start == 0
                 && received
                     .first()
                     .is_some_and(|&b| b != HANDSHAKE && b.is_ascii_uppercase())
@@ -188,16 +230,24 @@ impl Tls {
             }
             // A ClientHello may come in fragments: join them first.
             let joined = match received.first() {
-                Some(&HANDSHAKE) if !self.state.is_open() => {
-                    record::join_handshake(self.rx, &mut self.rx_len)
+                Some(&HANDSHAKE) if !open => {
+                    let mut filled = self.rx_len - self.rx_start;
+                    let rest = self.rx.get_mut(self.rx_start..).unwrap_or_default();
+                    let joined = record::join_handshake(rest, &mut filled, &mut self.joins);
+                    self.rx_len = self.rx_start + filled;
+                    joined
                 }
                 _ => Ok(true),
             };
-            let received = self.rx.get(..self.rx_len).unwrap_or_default();
+            let received = self.rx.get(self.rx_start..self.rx_len).unwrap_or_default();
             let len = match (joined, record::peek(received)) {
                 (Err(alert), _) | (_, Some(Err(alert))) => return Err(self.fail(fd, alert)),
-                (Ok(true), Some(Ok((_, len)))) if len <= self.rx_len => len,
+                (Ok(true), Some(Ok((_, len)))) if len <= received.len() => len,
+                _ if copied > 0 => return Ok(copied),
                 _ => {
+                    // Room for the rest of the record: at the front.
+                    self.rx_len = super::move_to_front(self.rx, self.rx_start, self.rx_len);
+                    self.rx_start = 0;
                     let free = self.rx.get_mut(self.rx_len..).unwrap_or_default();
                     if free.is_empty() {
                         // A message larger than a record buffer.
@@ -212,13 +262,14 @@ impl Tls {
                     continue;
                 }
             };
-            let mut failed = false;
-            let mut entropy = |buf: &mut [u8]| failed |= sys::getrandom(buf).is_err();
+            records += 1;
+            let mut entropy = |buf: &mut [u8]| sys::getrandom(buf).is_ok();
             let mut out = Out {
                 buf: &mut *self.tx,
                 len: self.tx_len,
             };
-            let rec = self.rx.get_mut(..len).unwrap_or_default();
+            let start = self.rx_start;
+            let rec = self.rx.get_mut(start..start + len).unwrap_or_default();
             let event = match self.state.get() {
                 Some(session) => session.read_record(rec, cred, &mut entropy, &mut out),
                 None => Err(Alert::InternalError),
@@ -226,28 +277,47 @@ impl Tls {
             self.tx_len = out.len;
             self.record_len = len;
             match event {
-                _ if failed => return Err(self.fail(fd, Alert::InternalError)),
                 Err(alert) => return Err(self.fail(fd, alert)),
                 Ok(Event::Data(n)) if n > 0 => {
-                    (self.data_at, self.data_end) = (HEADER_BYTES, HEADER_BYTES + n);
+                    self.empty_run = 0;
+                    (self.data_at, self.data_end) =
+                        (start + HEADER_BYTES, start + HEADER_BYTES + n);
                 }
-                Ok(Event::Data(_) | Event::Nothing) => self.drop_record(),
+                Ok(Event::Data(_) | Event::Nothing) => {
+                    // Records that carry nothing (empty ones, KeyUpdates)
+                    // are allowed in short runs only, as BoringSSL does.
+                    if open {
+                        self.empty_run += 1;
+                        if self.empty_run > MAX_EMPTY_RECORDS {
+                            return Err(self.fail(fd, Alert::UnexpectedMessage));
+                        }
+                    }
+                    self.drop_record();
+                }
                 Ok(Event::Closed) => self.closed = true,
-                Ok(Event::Aborted) => return Err(Errno::ECONNRESET),
+                Ok(Event::Aborted) => {
+                    // The client ended it with an error: nothing more to say.
+                    self.notified = true;
+                    return Err(Errno::ECONNRESET);
+                }
             }
         }
     }
 
-    /// Removes the record at the front of `rx`, keeping what follows.
+    /// Moves past the record at the front of `rx`.
     fn drop_record(&mut self) {
-        let len = self.record_len.min(self.rx_len);
-        self.rx_len = super::move_to_front(self.rx, len, self.rx_len);
+        self.rx_start += self.record_len;
+        if self.rx_start >= self.rx_len {
+            (self.rx_start, self.rx_len) = (0, 0);
+        }
         (self.data_at, self.data_end, self.record_len) = (0, 0, 0);
     }
 
-    /// Sends `alert` (best effort) and gives the error that closes.
+    /// Sends `alert` (best effort) and gives the error that closes; no
+    /// close_notify follows a fatal alert.
     fn fail(&mut self, fd: BorrowedFd, alert: Alert) -> Errno {
         self.alert(fd, alert);
+        self.notified = true;
         Errno::EPROTO
     }
 

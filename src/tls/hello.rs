@@ -118,7 +118,7 @@ pub fn parse(body: &[u8]) -> Result<ClientHello<'_>, Alert> {
     let _random = r.take(32)?;
     let session_id = r.vec8()?;
     if session_id.len() > 32 {
-        return Err(Alert::IllegalParameter);
+        return Err(Alert::DecodeError);
     }
     let mut hello = ClientHello {
         session_id,
@@ -208,6 +208,9 @@ pub fn parse(body: &[u8]) -> Result<ClientHello<'_>, Alert> {
             }
             ALPN => {
                 let mut names = data.vec16()?;
+                if names.is_empty() {
+                    return Err(Alert::DecodeError);
+                }
                 hello.alpn = Alpn::Other;
                 while !names.is_empty() {
                     let name = names.vec8()?;

@@ -155,8 +155,6 @@ impl Keys {
     pub fn seal(&mut self, record: &mut [u8], len: usize, kind: u8) -> usize {
         let inner = len + 1;
         let total = HEADER_BYTES + inner + TAG_BYTES;
-        let nonce = self.nonce();
-        self.seq = self.seq.wrapping_add(1);
         let header = header(APPLICATION_DATA, inner + TAG_BYTES);
         let Some((head, body)) = record
             .get_mut(..total)
@@ -164,6 +162,8 @@ impl Keys {
         else {
             return 0;
         };
+        let nonce = self.nonce();
+        self.seq = self.seq.wrapping_add(1);
         let Some((text, tag_out)) = body.split_at_mut_checked(inner) else {
             return 0;
         };
@@ -244,14 +244,20 @@ pub fn peek(buf: &[u8]) -> Option<Result<(u8, usize), Alert>> {
     Some(Ok((kind, HEADER_BYTES + len)))
 }
 
+/// The most records a ClientHello may be cut into: a large one (16 KiB)
+/// in 256-byte records. Real clients send one or two.
+pub const MAX_HANDSHAKE_FRAGMENTS: u32 = 64;
+
 /// Joins a handshake message fragmented over several plaintext records
 /// (§5.1 allows it; some clients send a large ClientHello so) into the
 /// first record, in place: the payloads of the records that follow in
 /// `buf[..*filled]` are moved up over their headers until the first
 /// record holds its whole first message. True when it does, false when
 /// more bytes must arrive first. A record of another type in between is
-/// `unexpected_message`.
-pub fn join_handshake(buf: &mut [u8], filled: &mut usize) -> Result<bool, Alert> {
+/// `unexpected_message`; so is a message in more than
+/// `MAX_HANDSHAKE_FRAGMENTS` pieces (`joins` counts them across calls),
+/// since each join moves the rest of the buffer.
+pub fn join_handshake(buf: &mut [u8], filled: &mut usize, joins: &mut u32) -> Result<bool, Alert> {
     loop {
         let Some(first) = peek(buf.get(..*filled).unwrap_or_default()) else {
             return Ok(false);
@@ -277,6 +283,10 @@ pub fn join_handshake(buf: &mut [u8], filled: &mut usize) -> Result<bool, Alert>
         }
         if next.len() < second_len {
             return Ok(false);
+        }
+        *joins += 1;
+        if *joins > MAX_HANDSHAKE_FRAGMENTS {
+            return Err(Alert::UnexpectedMessage);
         }
         // Drop the second record's header: everything after it moves down
         // by `HEADER_BYTES`, by hand (`copy_within` can panic).
@@ -315,14 +325,14 @@ mod tests {
 
     #[test]
     fn fragments_join_into_one_record() {
-        for cut in [1, 3, 4, 5, 64, 200, 1000] {
+        for cut in [5, 8, 64, 200, 1000] {
             let (message, wire) = fragmented(300, cut);
             let mut buf = vec![0u8; MAX_RECORD_BYTES];
             // Arriving a byte at a time: never done early, done at the end.
             for n in 0..=wire.len() {
                 buf[..n].copy_from_slice(&wire[..n]);
                 let mut filled = n;
-                let done = join_handshake(&mut buf, &mut filled).unwrap();
+                let done = join_handshake(&mut buf, &mut filled, &mut 0).unwrap();
                 assert_eq!(done, n == wire.len(), "cut {cut}, {n} bytes");
                 if done {
                     assert_eq!(peek(&buf[..filled]), Some(Ok((HANDSHAKE, filled))));
@@ -333,19 +343,31 @@ mod tests {
     }
 
     #[test]
+    fn too_many_fragments_are_refused() {
+        // 300 bytes in 4-byte records: 76 fragments.
+        let (_, wire) = fragmented(296, 4);
+        let mut buf = wire.clone();
+        let mut filled = buf.len();
+        assert_eq!(
+            join_handshake(&mut buf, &mut filled, &mut 0),
+            Err(Alert::UnexpectedMessage)
+        );
+    }
+
+    #[test]
     fn whole_messages_are_left_alone_and_other_records_refused() {
         let (_, wire) = fragmented(50, 1000);
         let mut buf = wire.clone();
         buf.extend_from_slice(&[APPLICATION_DATA, 3, 3, 0, 1, 9]);
         let mut filled = buf.len();
-        assert_eq!(join_handshake(&mut buf, &mut filled), Ok(true));
+        assert_eq!(join_handshake(&mut buf, &mut filled, &mut 0), Ok(true));
         assert_eq!(filled, wire.len() + 6);
         let (_, wire) = fragmented(50, 20);
         let mut buf = wire[..25].to_vec();
         buf.extend_from_slice(&[CHANGE_CIPHER_SPEC, 3, 3, 0, 1, 1]);
         let mut filled = buf.len();
         assert_eq!(
-            join_handshake(&mut buf, &mut filled),
+            join_handshake(&mut buf, &mut filled, &mut 0),
             Err(Alert::UnexpectedMessage)
         );
         assert_eq!(

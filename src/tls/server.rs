@@ -113,6 +113,8 @@ pub struct Session {
     change_cipher_specs: u8,
     /// 0-RTT bytes we may still skip.
     early_left: usize,
+    /// The client asked for a KeyUpdate of ours (update_requested).
+    update_requested: bool,
 }
 
 impl Default for Session {
@@ -134,6 +136,7 @@ impl Session {
             expected_finished: Secret::zero(schedule::Hash::Sha256),
             change_cipher_specs: 0,
             early_left: 0,
+            update_requested: false,
         }
     }
 
@@ -148,13 +151,14 @@ impl Session {
     }
 
     /// Processes the whole record `rec` (header included), appending any
-    /// answer to `out`. `entropy` fills a buffer with random bytes. An
+    /// answer to `out`. `entropy` fills a buffer with random bytes (false
+    /// if it could not: the handshake then stops before writing). An
     /// error is the alert to send before closing.
     pub fn read_record(
         &mut self,
         rec: &mut [u8],
         cred: &Credentials,
-        entropy: &mut dyn FnMut(&mut [u8]),
+        entropy: &mut dyn FnMut(&mut [u8]) -> bool,
         out: &mut Out,
     ) -> Result<Event, Alert> {
         let kind = rec.first().copied().unwrap_or(0);
@@ -180,13 +184,19 @@ impl Session {
                 self.change_cipher_specs += 1;
                 Ok(Event::Nothing)
             }
-            (Stage::Finishing | Stage::Open, APPLICATION_DATA) => self.protected(rec, out),
+            (Stage::Finishing | Stage::Open, APPLICATION_DATA) => self.protected(rec),
+            // 0-RTT records sent with the first ClientHello, before the
+            // client saw our retry: skipped, within limits (§4.2.10).
+            (Stage::Retried(_), APPLICATION_DATA) if self.early_left >= rec.len() => {
+                self.early_left -= rec.len();
+                Ok(Event::Nothing)
+            }
             _ => Err(Alert::UnexpectedMessage),
         }
     }
 
     /// Opens a protected record and acts on what it holds.
-    fn protected(&mut self, rec: &mut [u8], out: &mut Out) -> Result<Event, Alert> {
+    fn protected(&mut self, rec: &mut [u8]) -> Result<Event, Alert> {
         let Some(keys) = self.read.as_mut() else {
             return Err(Alert::UnexpectedMessage);
         };
@@ -217,7 +227,7 @@ impl Session {
                 Ok(Event::Nothing)
             }
             (Stage::Open, HANDSHAKE) => {
-                self.key_update(text, out)?;
+                self.key_update(text)?;
                 Ok(Event::Nothing)
             }
             _ => Err(Alert::UnexpectedMessage),
@@ -243,9 +253,9 @@ impl Session {
         Ok(())
     }
 
-    /// A KeyUpdate from the client (§4.6.3): new read keys, and new write
-    /// keys of ours too when it asks.
-    fn key_update(&mut self, text: &[u8], out: &mut Out) -> Result<(), Alert> {
+    /// A KeyUpdate from the client (§4.6.3): new read keys, and, when it
+    /// asks, a KeyUpdate of ours before our next data record.
+    fn key_update(&mut self, text: &[u8]) -> Result<(), Alert> {
         let (kind, body) = split_message(text)?;
         if kind != KEY_UPDATE {
             return Err(Alert::UnexpectedMessage);
@@ -262,9 +272,9 @@ impl Session {
         let hash = self.suite.hash();
         self.client_secret = schedule::next_traffic(hash, &self.client_secret);
         self.read = Some(Keys::new(self.suite, &self.client_secret));
-        if requested {
-            self.send_key_update(out);
-        }
+        // Ours goes out before our next data record (§4.6.3), so a run of
+        // requests gets one answer, not a flood.
+        self.update_requested |= requested;
         Ok(())
     }
 
@@ -272,24 +282,28 @@ impl Session {
     /// write keys.
     fn send_key_update(&mut self, out: &mut Out) {
         let message = [KEY_UPDATE, 0, 0, 1, 0];
-        self.seal_with(out, HANDSHAKE, &message);
+        if !self.seal_with(out, HANDSHAKE, &message) {
+            return;
+        }
         self.server_secret = schedule::next_traffic(self.suite.hash(), &self.server_secret);
         self.write = Some(Keys::new(self.suite, &self.server_secret));
     }
 
-    /// Appends a protected record of `kind` holding `text`.
-    fn seal_with(&mut self, out: &mut Out, kind: u8, text: &[u8]) {
+    /// Appends a protected record of `kind` holding `text`; false if it
+    /// did not fit (nothing written, the sequence number unchanged).
+    fn seal_with(&mut self, out: &mut Out, kind: u8, text: &[u8]) -> bool {
         let Some(keys) = self.write.as_mut() else {
-            return;
+            return false;
         };
         let Some(room) = out.buf.get_mut(out.len..) else {
-            return;
+            return false;
         };
-        let Some(body) = room.get_mut(HEADER_BYTES..HEADER_BYTES + text.len()) else {
-            return;
-        };
-        crate::buf::copy(body, text);
+        if room.len() < HEADER_BYTES + text.len() + OVERHEAD_BYTES {
+            return false;
+        }
+        crate::buf::copy(room.get_mut(HEADER_BYTES..).unwrap_or_default(), text);
         out.len += keys.seal(room, text.len(), kind);
+        true
     }
 
     /// Appends the alert, protected once there are keys, in clear before.
@@ -313,11 +327,13 @@ impl Session {
     /// `out` (at most a full record), after a KeyUpdate of ours when the
     /// write keys are due for one. Fill it, then call `seal_data`.
     pub fn data_room<'b>(&mut self, out: &'b mut Out) -> &'b mut [u8] {
-        if self
-            .write
-            .as_ref()
-            .is_some_and(|k| k.records() >= KEY_UPDATE_RECORDS)
+        if self.update_requested
+            || self
+                .write
+                .as_ref()
+                .is_some_and(|k| k.records() >= KEY_UPDATE_RECORDS)
         {
+            self.update_requested = false;
             self.send_key_update(out);
         }
         let room = out
@@ -343,7 +359,7 @@ impl Session {
         &mut self,
         message: &[u8],
         cred: &Credentials,
-        entropy: &mut dyn FnMut(&mut [u8]),
+        entropy: &mut dyn FnMut(&mut [u8]) -> bool,
         out: &mut Out,
     ) -> Result<(), Alert> {
         let (kind, body) = split_message(message)?;
@@ -379,7 +395,9 @@ impl Session {
                 0
             };
         }
-        let group = if hello.x25519.is_some() {
+        let group = if let Stage::Retried(asked) = self.stage {
+            asked
+        } else if hello.x25519.is_some() {
             X25519
         } else if hello.p256.is_some() {
             SECP256R1
@@ -435,14 +453,16 @@ impl Session {
         hello: &ClientHello,
         group: u16,
         cred: &Credentials,
-        entropy: &mut dyn FnMut(&mut [u8]),
+        entropy: &mut dyn FnMut(&mut [u8]) -> bool,
         out: &mut Out,
     ) -> Result<(), Alert> {
         let hash = self.suite.hash();
         let mut server_random = [0u8; 32];
         let mut ephemeral = [0u8; 32];
-        entropy(&mut server_random);
-        entropy(&mut ephemeral);
+        // Nothing is written unless both are truly random.
+        if !entropy(&mut server_random) || !entropy(&mut ephemeral) {
+            return Err(Alert::InternalError);
+        }
         let mut public = [0u8; hello::P256_KEY_BYTES];
         let mut shared = [0u8; 32];
         let public_len = if group == X25519 {
@@ -759,6 +779,7 @@ mod tests {
                 n = n.wrapping_add(1);
                 *b = n;
             }
+            true
         };
         out.resize(MAX_RECORD_BYTES + 512, 0);
         let mut o = Out { buf: out, len: 0 };
