@@ -7,6 +7,7 @@ pub mod cert;
 pub mod der;
 pub mod hello;
 pub mod key;
+pub mod message;
 pub mod pem;
 pub mod record;
 pub mod schedule;
