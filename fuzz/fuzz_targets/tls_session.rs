@@ -10,32 +10,14 @@
 
 #![no_main]
 
-use httpd::tls::cert::Chain;
 use httpd::tls::record::{self, HEADER_BYTES, MAX_RECORD_BYTES};
-use httpd::tls::server::{Credentials, Event, Out, Session};
+use httpd::tls::server::{Credentials, Event, Out, Session, fixed_credentials};
 use libfuzzer_sys::fuzz_target;
-use p256::ecdsa::SigningKey;
 use std::sync::OnceLock;
 
 fn credentials() -> &'static Credentials {
     static CRED: OnceLock<Credentials> = OnceLock::new();
-    CRED.get_or_init(|| {
-        let key = SigningKey::from_slice(&[7u8; 32]).unwrap();
-        let mut der = [0u8; 1024];
-        let len = httpd::tls::cert::self_signed(
-            &key,
-            &[b"localhost"],
-            &[&[127, 0, 0, 1]],
-            1_700_000_000,
-            1_800_000_000,
-            &[1; 16],
-            &mut der,
-        )
-        .unwrap();
-        let mut chain = Chain::new();
-        chain.push_der(&der[..len]).unwrap();
-        Credentials { key, chain }
-    })
+    CRED.get_or_init(fixed_credentials)
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -151,7 +151,7 @@ fn self_signed(bind: Bind, now: i64) -> Credentials {
         out::die(b"cannot get random bytes", e);
     }
     let mut host = [0u8; sys::UTSNAME_FIELD_BYTES];
-    let host_len = sys::hostname(&mut host).unwrap_or(0);
+    let host_len = sys::uname(&mut host).unwrap_or(0);
     let host = host.get(..host_len).unwrap_or_default();
     let mut dns: [&[u8]; 2] = [b"localhost", b""];
     let mut dns_len = 1;

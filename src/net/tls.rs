@@ -348,13 +348,7 @@ impl Tls {
         if self.plain {
             return sys::send(fd, src, Msg::NOSIGNAL);
         }
-        self.write_with(fd, |room| {
-            let n = room.len().min(src.len());
-            for (to, from) in room.iter_mut().zip(src) {
-                *to = *from;
-            }
-            Ok(n)
-        })
+        self.write_with(fd, |room| Ok(crate::buf::copy(room, src)))
     }
 
     /// Reads up to `count` bytes of `file` at `*offset` into a record,

@@ -17,7 +17,11 @@
 //! What start-up does before any filter exists is deliberately on neither
 //! list, and so refused afterwards: opening the root and `/etc/passwd`,
 //! `socket`/`bind`/`listen`, the privilege drop (`setgroups`, `setgid`,
-//! `setuid`, `getresuid`, `getresgid`), signal masks, the probes.
+//! `setuid`, `getresuid`, `getresgid`), signal masks, the probes, and
+//! HTTPS start-up (`net::https`: reading the key and certificate files
+//! while still root; `uname` for the host name of `--tls-self-signed`,
+//! whose key also comes from `getrandom`, which workers keep for their
+//! handshakes).
 //!
 //! Pure parts: `user` (the `--user` option and the passwd/group files)
 //! and `bpf` (the filter assembler).

@@ -167,9 +167,7 @@ impl Keys {
         let Some((text, tag_out)) = body.split_at_mut_checked(inner) else {
             return 0;
         };
-        for (to, from) in head.iter_mut().zip(header) {
-            *to = from;
-        }
+        crate::buf::copy(head, &header);
         if let Some(last) = text.last_mut() {
             *last = kind;
         }
@@ -178,9 +176,7 @@ impl Keys {
             .as_ref()
             .and_then(|c| c.seal(&nonce, &header, text));
         let Some(tag) = tag else { return 0 };
-        for (to, from) in tag_out.iter_mut().zip(tag) {
-            *to = from;
-        }
+        crate::buf::copy(tag_out, &tag);
         total
     }
 

@@ -57,9 +57,7 @@ impl Secret {
             bytes: [0; MAX_HASH_BYTES],
             len: bytes.len().min(MAX_HASH_BYTES) as u8,
         };
-        for (to, from) in secret.bytes.iter_mut().zip(bytes) {
-            *to = *from;
-        }
+        crate::buf::copy(&mut secret.bytes, bytes);
         secret
     }
 }

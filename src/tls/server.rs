@@ -315,14 +315,8 @@ impl Session {
             self.seal_with(out, ALERT, &message);
             return;
         }
-        let mut rec = [0u8; HEADER_BYTES + 2];
-        for (to, from) in rec
-            .iter_mut()
-            .zip(record::header(ALERT, 2).iter().chain(&message))
-        {
-            *to = *from;
-        }
-        put(out, &rec);
+        put(out, &record::header(ALERT, 2));
+        put(out, &message);
     }
 
     /// The room for the plaintext of the next application data record in
@@ -603,31 +597,37 @@ pub fn p256_point(sec1: &[u8]) -> Option<p256::AffinePoint> {
     p256::AffinePoint::from_coordinates(&x, &y).into_option()
 }
 
+/// A fixed key and its self-signed certificate, for the unit tests and
+/// the fuzz targets (`scripts/fuzz.sh` builds with `--cfg fuzzing`); never
+/// in the binary.
+#[cfg(any(test, fuzzing))]
+pub fn fixed_credentials() -> Credentials {
+    let key = SigningKey::from_slice(&[7u8; 32]).expect("a valid scalar");
+    let mut der = [0u8; 1024];
+    let len = crate::tls::cert::self_signed(
+        &key,
+        &[b"localhost"],
+        &[&[127, 0, 0, 1]],
+        1_700_000_000,
+        1_800_000_000,
+        &[1; 16],
+        &mut der,
+    )
+    .expect("room for the certificate");
+    let mut chain = Chain::new();
+    chain
+        .push_der(der.get(..len).unwrap_or_default())
+        .expect("room in the chain");
+    Credentials { key, chain }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tls::record::MAX_RECORD_BYTES;
 
-    pub(crate) fn credentials() -> Credentials {
-        let key = SigningKey::from_slice(&[7u8; 32]).unwrap();
-        let mut der = [0u8; 1024];
-        let len = crate::tls::cert::self_signed(
-            &key,
-            &[b"localhost"],
-            &[&[127, 0, 0, 1]],
-            1_700_000_000,
-            1_800_000_000,
-            &[1; 16],
-            &mut der,
-        )
-        .unwrap();
-        let mut chain = Chain::new();
-        chain.push_der(&der[..len]).unwrap();
-        Credentials { key, chain }
-    }
-
     fn answer(session: &mut Session, hello: &[u8], out: &mut Vec<u8>) -> Result<Event, Alert> {
-        let cred = credentials();
+        let cred = fixed_credentials();
         let mut rec = hello.to_vec();
         let mut n = 0u8;
         let mut entropy = |buf: &mut [u8]| {

@@ -193,9 +193,9 @@ pub fn getrandom(buf: &mut [u8]) -> Result<()> {
 /// Bytes of each field of `struct utsname` (uname(2)).
 pub const UTSNAME_FIELD_BYTES: usize = 65;
 
-/// uname(2)'s node name (the host name), NUL-free, into `out`; returns its
-/// length.
-pub fn hostname(out: &mut [u8; UTSNAME_FIELD_BYTES]) -> Result<usize> {
+/// uname(2): the node name (the host name), NUL-free, into `out`;
+/// returns its length.
+pub fn uname(out: &mut [u8; UTSNAME_FIELD_BYTES]) -> Result<usize> {
     let mut uts = [0u8; 6 * UTSNAME_FIELD_BYTES];
     // SAFETY: the kernel writes one `struct utsname` (six 65-byte fields).
     unsafe { syscall1(Sysno::uname, uts.as_mut_ptr() as usize) }?;
