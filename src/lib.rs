@@ -9,6 +9,8 @@
 #![deny(unsafe_code)]
 
 pub mod addr;
+pub mod auth;
+pub mod base64;
 pub mod buf;
 pub mod cli;
 pub mod fs;

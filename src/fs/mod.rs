@@ -5,3 +5,5 @@ pub mod listing;
 pub mod page;
 pub mod path;
 pub mod root;
+pub mod tar;
+pub mod tree;

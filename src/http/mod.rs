@@ -2,10 +2,12 @@
 //! ranges, conditional requests and content-coding negotiation. Nothing
 //! here makes a syscall, so all of it is unit-tested (and fuzzable) alone.
 
+pub mod chunked;
 pub mod conditional;
 pub mod date;
 pub mod encoding;
 pub mod mime;
+pub mod multipart;
 pub mod range;
 pub mod request;
 pub mod response;

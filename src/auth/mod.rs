@@ -1,0 +1,1 @@
+//! HTTP Basic authentication (RFC 7617): placeholder, being written.

@@ -1,0 +1,1 @@
+//! tree: placeholder, being written.

@@ -1,0 +1,1 @@
+//! chunked: placeholder, being written.

@@ -1,0 +1,1 @@
+//! multipart: placeholder, being written.
