@@ -37,7 +37,9 @@ max_len() {
   case $1 in
     request) echo 8192 ;; path) echo 4200 ;; cli) echo 2048 ;;
     passwd) echo 1024 ;; range | date) echo 256 ;;
-    tls_session) echo 4096 ;; tls_keys) echo 8192 ;; *) echo 512 ;;
+    tls_session) echo 4096 ;; tls_keys) echo 8192 ;;
+    multipart) echo 8192 ;; chunked) echo 4096 ;; tar) echo 4200 ;; auth) echo 1024 ;;
+    *) echo 512 ;;
   esac
 }
 

@@ -140,6 +140,22 @@ pub fn copy(dst: &mut [u8], src: &[u8]) -> usize {
     n
 }
 
+/// Moves `v[from..len]` to the front of `v` and returns its new length,
+/// `len - from`: the unanswered rest of a connection's input, the slots
+/// left on the ready list. By hand, because `copy_within` brings a panic
+/// path into the binary.
+pub fn move_to_front<T: Copy>(v: &mut [T], from: usize, len: usize) -> usize {
+    let mut kept = 0;
+    for i in from..len {
+        let item = v.get(i).copied();
+        if let (Some(item), Some(dst)) = (item, v.get_mut(kept)) {
+            *dst = item;
+        }
+        kept += 1;
+    }
+    kept
+}
+
 #[cfg(test)]
 mod tests {
     use super::Buf;
@@ -177,5 +193,15 @@ mod tests {
         assert!(!b.overflowed());
         b.str("y!");
         assert_eq!(b.as_bytes(), b"hey!");
+    }
+
+    #[test]
+    fn move_to_front_keeps_the_tail_in_order() {
+        let mut v = *b"abcdefgh";
+        assert_eq!(super::move_to_front(&mut v, 3, 6), 3);
+        assert_eq!(&v[..3], b"def");
+        assert_eq!(super::move_to_front(&mut v, 0, 2), 2);
+        assert_eq!(&v[..2], b"de");
+        assert_eq!(super::move_to_front(&mut v, 5, 5), 0);
     }
 }

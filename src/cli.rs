@@ -33,6 +33,10 @@ pub const MAX_CONNECTIONS_LIMIT: usize = 1 << 20;
 /// while receiving a response, when `--timeout` is not given.
 pub const DEFAULT_TIMEOUT_SECS: u32 = 30;
 
+/// The largest upload when `--max-upload` is not given: 1 GiB, what a
+/// phone's videos need, and far from filling a disk by accident.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 1 << 30;
+
 /// The usage text with the HTTPS options (`$tls`) or without.
 macro_rules! usage {
     ($tls:literal) => {
@@ -55,6 +59,11 @@ Serve the files of DIR over HTTP, like `python3 -m http.server`.
   --spa                   serve /index.html for paths that do not exist
   --no-listing            answer 403 for directories without an index.html
   --hide-dotfiles         leave names starting with '.' out of listings
+  --auth-file FILE        ask for a password: lines 'user:hash' (htpasswd -B, openssl passwd -6)
+  --auth USER:PASSWORD    ask for this user and password (visible in ps: prefer --auth-file)
+  --upload                accept uploads: PUT /dir/name, and a form on listings
+  --upload-overwrite      let uploads replace existing files (implies --upload)
+  --max-upload SIZE       largest upload, e.g. 500M, 2G (default 1G)
   -q, --quiet             no access log
   --user USER[:GROUP]     started as root, serve as this user (default nobody)
   --sandbox on|off|log    Landlock and seccomp for workers (default on; log: log only)
@@ -103,6 +112,10 @@ pub struct Config<'a> {
     /// `--user`; None: the default user (`nobody`) when started as root.
     pub user: Option<UserSpec<'a>>,
     pub sandbox: Mode,
+    /// `--auth-file`: the password file.
+    pub auth_file: Option<&'a [u8]>,
+    /// `--auth USER:PASSWORD`.
+    pub auth: Option<&'a [u8]>,
     /// `--tls-*`: serve HTTPS.
     #[cfg(feature = "tls")]
     pub tls: TlsFiles<'a>,
@@ -162,6 +175,11 @@ enum Opt {
     Quiet,
     User,
     Sandbox,
+    AuthFile,
+    Auth,
+    Upload,
+    UploadOverwrite,
+    MaxUpload,
     #[cfg(feature = "tls")]
     TlsCert,
     #[cfg(feature = "tls")]
@@ -174,7 +192,7 @@ enum Opt {
 
 /// Short name (or empty), long name, and meaning of every option. A table
 /// scanned by a loop is a fraction of the code of a `match` on strings.
-const OPTIONS: [(&str, &str, Opt); 15] = [
+const OPTIONS: [(&str, &str, Opt); 20] = [
     ("-h", "--help", Opt::Help),
     ("-V", "--version", Opt::Version),
     ("-b", "--bind", Opt::Bind),
@@ -190,6 +208,11 @@ const OPTIONS: [(&str, &str, Opt); 15] = [
     ("-q", "--quiet", Opt::Quiet),
     ("", "--user", Opt::User),
     ("", "--sandbox", Opt::Sandbox),
+    ("", "--auth-file", Opt::AuthFile),
+    ("", "--auth", Opt::Auth),
+    ("", "--upload", Opt::Upload),
+    ("", "--upload-overwrite", Opt::UploadOverwrite),
+    ("", "--max-upload", Opt::MaxUpload),
 ];
 
 /// The HTTPS options.
@@ -223,10 +246,15 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
             hide_dotfiles: false,
             cors: false,
             spa: false,
+            upload: false,
+            overwrite: false,
+            max_upload: DEFAULT_MAX_UPLOAD_BYTES,
         },
         quiet: false,
         user: None,
         sandbox: Mode::On,
+        auth_file: None,
+        auth: None,
         #[cfg(feature = "tls")]
         tls: TlsFiles::default(),
     };
@@ -261,6 +289,8 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
                 | Opt::NoListing
                 | Opt::HideDotfiles
                 | Opt::Quiet
+                | Opt::Upload
+                | Opt::UploadOverwrite
         ) && !is_switch(opt);
         let v = match (takes_value, inline) {
             (true, Some(v)) => v,
@@ -322,6 +352,17 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
                     _ => return Err(error("not on, off or log", v)),
                 };
             }
+            Opt::AuthFile => config.auth_file = Some(v),
+            Opt::Auth if !v.contains(&b':') => return Err(error("not 'USER:PASSWORD'", v)),
+            Opt::Auth => config.auth = Some(v),
+            Opt::Upload => config.options.upload = true,
+            Opt::UploadOverwrite => {
+                (config.options.upload, config.options.overwrite) = (true, true)
+            }
+            Opt::MaxUpload => {
+                config.options.max_upload =
+                    size(v).ok_or(error("not a size like 500M or 2G", v))?;
+            }
             #[cfg(feature = "tls")]
             Opt::TlsCert => config.tls.cert = Some(v),
             #[cfg(feature = "tls")]
@@ -381,6 +422,29 @@ fn number(s: &[u8], min: usize, max: usize) -> Result<usize, Error<'_>> {
     Ok(n)
 }
 
+/// A size in bytes: digits, then optionally `K`, `M`, `G` or `T` (powers
+/// of 1024, either case, `KiB`/`KB`/`K` alike); at least 1, at most 2^50.
+pub fn size(s: &[u8]) -> Option<u64> {
+    let digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
+    let (number, unit) = s.split_at_checked(digits)?;
+    let shift = match unit.first().map(u8::to_ascii_uppercase) {
+        None => 0,
+        Some(b'K') => 10,
+        Some(b'M') => 20,
+        Some(b'G') => 30,
+        Some(b'T') => 40,
+        _ => return None,
+    };
+    if !matches!(unit.get(1..).unwrap_or_default(), b"" | b"B" | b"iB" | b"b") {
+        return None;
+    }
+    let n = number.iter().try_fold(0u64, |n, &b| {
+        n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+    })?;
+    let bytes = n.checked_mul(1 << shift)?;
+    (digits > 0 && (1..=1 << 50).contains(&bytes)).then_some(bytes)
+}
+
 /// `Name: value`: a token, a colon, a value of visible bytes and spaces
 /// (no CR or LF, so no header can smuggle another line).
 fn valid_header(line: &[u8]) -> bool {
@@ -418,6 +482,44 @@ mod tests {
         parse(Box::leak(args.into_boxed_slice()))
             .unwrap_err()
             .message
+    }
+
+    #[test]
+    fn sizes() {
+        for (text, bytes) in [
+            ("1", Some(1)),
+            ("1024", Some(1024)),
+            ("1K", Some(1024)),
+            ("500M", Some(500 << 20)),
+            ("2g", Some(2 << 30)),
+            ("2GiB", Some(2 << 30)),
+            ("3GB", Some(3 << 30)),
+            ("1T", Some(1 << 40)),
+            ("0", None),
+            ("", None),
+            ("G", None),
+            ("1X", None),
+            ("1Gx", None),
+            ("-1", None),
+            ("99999999999999999999", None),
+            ("2000T", None),
+        ] {
+            assert_eq!(size(text.as_bytes()), bytes, "{text}");
+        }
+        let c = serve(&["--max-upload", "10M", "--upload-overwrite"]);
+        assert_eq!(c.options.max_upload, 10 << 20);
+        assert!(c.options.upload && c.options.overwrite);
+        let c = serve(&["--auth", "a:b:c", "--auth-file=/x"]);
+        assert_eq!(
+            (c.auth, c.auth_file),
+            (Some(&b"a:b:c"[..]), Some(&b"/x"[..]))
+        );
+        assert_eq!(serve(&[]).options.max_upload, DEFAULT_MAX_UPLOAD_BYTES);
+        assert_eq!(fails(&["--auth", "nocolon"]), "not 'USER:PASSWORD'");
+        assert_eq!(
+            fails(&["--max-upload", "lots"]),
+            "not a size like 500M or 2G"
+        );
     }
 
     #[test]

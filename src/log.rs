@@ -1,7 +1,8 @@
 //! The access log: one line per request on standard error, in python's
 //! http.server format with the status and the body size:
 //! `127.0.0.1 - - [25/Nov/2026 07:11:39] "GET /a.txt HTTP/1.1" 200 1234`.
-//! Times are UTC. Bytes of the request line that could forge a line or
+//! With `--auth`, the third field is the user, as in the Common Log
+//! Format (`127.0.0.1 - alice [...]`). Times are UTC. Bytes of the request line that could forge a line or
 //! drive the operator's terminal (controls, `"`, `\`, non-ASCII) are
 //! written as `\xNN`.
 
@@ -34,6 +35,7 @@ impl Log {
     pub fn record(
         &mut self,
         client: &SockAddr,
+        user: &[u8],
         now: i64,
         request_line: &[u8],
         status: u16,
@@ -41,7 +43,7 @@ impl Log {
     ) {
         let mut mem = [0u8; MAX_LINE_BYTES / 2];
         let mut one = Buf::new(&mut mem);
-        line(&mut one, client, now, request_line, status, size);
+        line(&mut one, client, user, now, request_line, status, size);
         self.batch.push(one.as_bytes());
         if self.batch.overflowed() {
             self.batch.truncate(self.batch.len());
@@ -64,6 +66,10 @@ impl Log {
 /// several workers never interleave.
 pub const MAX_LOGGED_LINE_BYTES: usize = 400;
 
+/// The most bytes of a user name that are logged (escaped, 4 bytes a
+/// byte, it still leaves the line under half of PIPE_BUF).
+pub const MAX_LOGGED_USER_BYTES: usize = 64;
+
 /// Appends the client's address: dotted quad for IPv4 and v4-mapped IPv6
 /// clients, RFC 5952 text for the rest.
 pub fn peer(buf: &mut Buf, addr: &SockAddr) {
@@ -80,20 +86,35 @@ pub fn peer(buf: &mut Buf, addr: &SockAddr) {
 pub fn line(
     buf: &mut Buf,
     client: &SockAddr,
+    user: &[u8],
     now: i64,
     request_line: &[u8],
     status: u16,
     size: u64,
 ) {
     peer(buf, client);
-    buf.str(" - - [");
+    buf.str(" - ");
+    if user.is_empty() {
+        buf.byte(b'-');
+    }
+    escaped(buf, user, MAX_LOGGED_USER_BYTES, b" ");
+    buf.str(" [");
     date::log_time(buf, now);
     buf.str("] \"");
-    let shown = request_line
-        .get(..MAX_LOGGED_LINE_BYTES)
-        .unwrap_or(request_line);
+    escaped(buf, request_line, MAX_LOGGED_LINE_BYTES, b"");
+    buf.str("\" ")
+        .u64(u64::from(status))
+        .byte(b' ')
+        .u64(size)
+        .byte(b'\n');
+}
+
+/// Appends at most `max` bytes of `text`, then `...` if it was longer;
+/// controls, non-ASCII, `"`, `\\` and the bytes of `also` as `\\xNN`.
+fn escaped(buf: &mut Buf, text: &[u8], max: usize, also: &[u8]) {
+    let shown = text.get(..max).unwrap_or(text);
     for &b in shown {
-        if !(0x20..0x7f).contains(&b) || b == b'"' || b == b'\\' {
+        if !(0x20..0x7f).contains(&b) || b == b'"' || b == b'\\' || also.contains(&b) {
             buf.str("\\x")
                 .byte(HEX[usize::from(b >> 4)])
                 .byte(HEX[usize::from(b & 0xf)]);
@@ -101,14 +122,9 @@ pub fn line(
             buf.byte(b);
         }
     }
-    if shown.len() < request_line.len() {
+    if shown.len() < text.len() {
         buf.str("...");
     }
-    buf.str("\" ")
-        .u64(u64::from(status))
-        .byte(b' ')
-        .u64(size)
-        .byte(b'\n');
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -120,7 +136,7 @@ mod tests {
     fn logged(addr: SockAddr, request_line: &[u8]) -> String {
         let mut mem = [0u8; 2048];
         let mut buf = Buf::new(&mut mem);
-        line(&mut buf, &addr, 1_795_590_699, request_line, 200, 1234);
+        line(&mut buf, &addr, b"", 1_795_590_699, request_line, 200, 1234);
         assert!(!buf.overflowed());
         String::from_utf8(buf.as_bytes().to_vec()).unwrap()
     }
@@ -140,6 +156,29 @@ mod tests {
         let mut v6 = [0u8; 16];
         v6[15] = 1;
         assert!(logged(SockAddr::v6(v6, 1), b"x").starts_with("::1 - - "));
+    }
+
+    #[test]
+    fn the_user_is_the_third_field() {
+        let mut mem = [0u8; 2048];
+        let mut buf = Buf::new(&mut mem);
+        let v4 = SockAddr::v4([127, 0, 0, 1], 5555);
+        line(
+            &mut buf,
+            &v4,
+            b"alice",
+            1_795_590_699,
+            b"GET / HTTP/1.1",
+            401,
+            9,
+        );
+        line(&mut buf, &v4, "j\u{f6}rg x\"".as_bytes(), 0, b"x", 200, 0);
+        let got = String::from_utf8(buf.as_bytes().to_vec()).unwrap();
+        assert_eq!(
+            got.lines().next().unwrap(),
+            "127.0.0.1 - alice [25/Nov/2026 07:11:39] \"GET / HTTP/1.1\" 401 9"
+        );
+        assert!(got.contains(" - j\\xc3\\xb6rg\\x20x\\x22 ["), "{got}");
     }
 
     #[test]

@@ -192,7 +192,9 @@ fn landlock_confines_reads_to_the_root() {
     )
     .unwrap();
     let end = in_child(|| {
-        if sys::prctl(Prctl::SET_NO_NEW_PRIVS, 1).is_err() || landlock(abi, root.as_fd()).is_err() {
+        if sys::prctl(Prctl::SET_NO_NEW_PRIVS, 1).is_err()
+            || landlock(abi, root.as_fd(), false).is_err()
+        {
             return 10;
         }
         let open = |at: BorrowedFd, path: &[u8], flags: Open| {

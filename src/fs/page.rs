@@ -246,8 +246,11 @@ td+td+td,.l{color:#888}\n\
 /// Appends the whole HTML listing page for the directory `dir` (the decoded
 /// request path, starting and ending with `/`). Every href is relative to
 /// the page, so the page must be served at a URL ending in `/`. `truncated`
-/// adds a note that only `entries.len()` entries are shown.
-pub fn html(buf: &mut Buf, dir: &[u8], entries: &[Entry], truncated: bool) {
+/// adds a note that only `entries.len()` entries are shown. Every page
+/// has a button for the directory's tar download; with `upload`, a form that
+/// posts files to the directory (no JavaScript: a plain
+/// `multipart/form-data` form, which every browser and phone can send).
+pub fn html(buf: &mut Buf, dir: &[u8], entries: &[Entry], truncated: bool, upload: bool) {
     buf.str(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -257,8 +260,19 @@ pub fn html(buf: &mut Buf, dir: &[u8], entries: &[Entry], truncated: bool) {
     buf.str("</title>\n").str(STYLE);
     buf.str("</head>\n<body>\n<h1>Directory listing for ");
     escape_html(buf, dir);
+    // A form, not a link: crawlers and `wget -r` follow links, and each
+    // would fetch the whole tree again as an archive.
     buf.str(
-        "</h1>\n<table>\n<thead><tr><th>Name</th><th>Size</th><th>Modified</th></tr></thead>\n<tbody>\n",
+        "</h1>\n<form><button name=\"download\" value=\"tar\">Download as .tar</button></form>\n",
+    );
+    if upload {
+        buf.str(
+            "<form method=\"post\" enctype=\"multipart/form-data\">\
+<input type=\"file\" name=\"file\" multiple required> <button>Upload</button></form>\n",
+        );
+    }
+    buf.str(
+        "<table>\n<thead><tr><th>Name</th><th>Size</th><th>Modified</th></tr></thead>\n<tbody>\n",
     );
     if dir != b"/" {
         buf.str("<tr><td><a href=\"../\">Parent directory</a></td><td>-</td><td></td></tr>\n");
@@ -762,7 +776,7 @@ mod tests {
     #[test]
     fn html_hostile_names_stay_in_place() {
         let entries = hostile_entries();
-        let page = render(|b| html(b, b"/d/", &entries, false));
+        let page = render(|b| html(b, b"/d/", &entries, false, false));
         // Same structure as a page of harmless names.
         let tame_names: Vec<Vec<u8>> = (0..entries.len())
             .map(|i| format!("n{i}").into_bytes())
@@ -772,7 +786,7 @@ mod tests {
             .zip(&tame_names)
             .map(|(e, n)| Entry { name: n, ..*e })
             .collect();
-        let tame_page = render(|b| html(b, b"/d/", &tame, false));
+        let tame_page = render(|b| html(b, b"/d/", &tame, false, false));
         assert_eq!(tag_names(&page), tag_names(&tame_page));
         assert!(!page.windows(7).any(|w| w == b"<script"));
 
@@ -803,7 +817,7 @@ mod tests {
         let mut link = file(b"ln", 5);
         link.is_symlink = true;
         let entries = [dir(b"sub"), file(b"a.txt", 12_897_485), link];
-        let page = render(|b| html(b, b"/x & <y>/", &entries, true));
+        let page = render(|b| html(b, b"/x & <y>/", &entries, true, false));
         let s = String::from_utf8(page.clone()).unwrap();
         assert!(s.starts_with("<!DOCTYPE html>\n<html lang=\"en\">\n"));
         assert!(s.contains("<meta charset=\"utf-8\">"));
@@ -829,14 +843,14 @@ mod tests {
         assert_eq!(links(&page).len(), 4);
 
         // The root has no parent row; not truncated, no note.
-        let page = render(|b| html(b, b"/", &entries, false));
+        let page = render(|b| html(b, b"/", &entries, false, false));
         let s = String::from_utf8(page.clone()).unwrap();
         assert!(!s.contains("Parent directory") && !s.contains("../"));
         assert!(!s.contains("shown"));
         assert_eq!(links(&page).len(), 3);
 
         // An empty directory is still a whole page.
-        let page = render(|b| html(b, b"/e/", &[], false));
+        let page = render(|b| html(b, b"/e/", &[], false, false));
         assert_eq!(links(&page).len(), 1);
         assert!(page.ends_with(b"</html>\n"));
     }
@@ -850,7 +864,7 @@ mod tests {
             file(b"...", 1),
             file(b".a", 2),
         ];
-        let page = render(|b| html(b, b"/d/", &entries, false));
+        let page = render(|b| html(b, b"/d/", &entries, false, false));
         let hrefs: Vec<Vec<u8>> = links(&page).into_iter().map(|l| l.0).collect();
         assert_eq!(hrefs, [&b"../"[..], b"...", b".a"]);
         let v: Value =
@@ -946,7 +960,8 @@ mod tests {
     fn overflow_never_panics_and_keeps_a_prefix() {
         let entries = hostile_entries();
         type Render = fn(&mut Buf, &[u8], &[Entry], bool);
-        for f in [html as Render, json as Render] {
+        let html_upload: Render = |b, d, e, t| html(b, d, e, t, true);
+        for f in [html_upload, json as Render] {
             let full = render(|b| f(b, b"/d\xff/", &entries, true));
             for cap in 0..=full.len() {
                 let mut mem = vec![0u8; cap];

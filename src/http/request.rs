@@ -25,6 +25,9 @@ pub enum Method {
     Get,
     Head,
     Options,
+    /// Uploads (`--upload`): a file to a name, a form to a directory.
+    Put,
+    Post,
     /// Any other valid token: answered 501.
     Other,
 }
@@ -56,6 +59,12 @@ pub enum ParseError {
     /// A `Content-Length` that is not a number, or two different ones
     /// (RFC 9112 §6.3).
     BadContentLength,
+    /// `Transfer-Encoding` together with `Content-Length`, `chunked`
+    /// twice, or any `Transfer-Encoding` in HTTP/1.0: the body's length
+    /// cannot be known safely (RFC 9112 §6.1, §6.3; request smuggling).
+    BadFraming,
+    /// A transfer coding other than `chunked` (RFC 9112 §6.1: 501).
+    UnknownCoding,
     /// The head did not fit in `MAX_HEAD_BYTES`.
     HeadTooLarge,
     /// The request line alone did not fit in `MAX_HEAD_BYTES`.
@@ -79,9 +88,16 @@ pub struct Request<'a> {
     pub close: bool,
     /// The client asked to keep the connection (`Connection: keep-alive`).
     pub keep_alive: bool,
-    /// A body follows the head (`Content-Length` > 0 or any
-    /// `Transfer-Encoding`); the server does not read bodies, so it closes.
+    /// A body follows the head (`Content-Length` > 0 or `chunked`).
     pub has_body: bool,
+    /// The body's length, from `Content-Length`.
+    pub content_length: Option<u64>,
+    /// The body is `Transfer-Encoding: chunked`.
+    pub chunked: bool,
+    /// `Expect: 100-continue` (RFC 9110 §10.1.1).
+    pub expect_continue: bool,
+    pub authorization: Option<&'a [u8]>,
+    pub content_type: Option<&'a [u8]>,
     pub if_none_match: Option<&'a [u8]>,
     pub if_modified_since: Option<&'a [u8]>,
     pub range: Option<&'a [u8]>,
@@ -125,6 +141,8 @@ pub fn parse(buf: &[u8], capacity: usize) -> Result<Request<'_>, ParseError> {
 
     let mut hosts = 0;
     let mut content_length: Option<u64> = None;
+    let mut unknown_coding = false;
+    let mut coded = false;
     for line in lines {
         if line.is_empty() {
             break;
@@ -150,7 +168,29 @@ pub fn parse(buf: &[u8], capacity: usize) -> Result<Request<'_>, ParseError> {
                 content_length = Some(n);
                 req.has_body |= n > 0;
             }
-            Some(TRANSFER_ENCODING) => req.has_body = true,
+            Some(TRANSFER_ENCODING) => {
+                // RFC 9112 §6.1: a list of codings, possibly over several
+                // lines; `chunked` is the only one this server knows, and
+                // it may appear once, last.
+                for coding in value.split(|&b| b == b',') {
+                    let coding = trim_ows(coding);
+                    if coding.is_empty() {
+                        continue;
+                    }
+                    if !eq_ignore_case(coding, b"chunked") {
+                        unknown_coding = true;
+                    } else if req.chunked {
+                        return Err(ParseError::BadFraming);
+                    } else {
+                        req.chunked = true;
+                    }
+                }
+                req.has_body = true;
+                coded = true;
+            }
+            Some(EXPECT) => req.expect_continue = eq_ignore_case(value, b"100-continue"),
+            Some(AUTHORIZATION) => req.authorization = Some(value),
+            Some(CONTENT_TYPE) => req.content_type = Some(value),
             Some(IF_NONE_MATCH) => req.if_none_match = Some(value),
             Some(IF_MODIFIED_SINCE) => req.if_modified_since = Some(value),
             Some(RANGE) => req.range = Some(value),
@@ -163,12 +203,27 @@ pub fn parse(buf: &[u8], capacity: usize) -> Result<Request<'_>, ParseError> {
     if hosts > 1 || (hosts == 0 && req.version == Version::Http11) {
         return Err(ParseError::BadHost);
     }
+    if coded {
+        // RFC 9112 §6.3: a Content-Length beside a Transfer-Encoding, or
+        // any Transfer-Encoding from HTTP/1.0, is faulty framing; so is
+        // an empty one.
+        if content_length.is_some() || req.version == Version::Http10 {
+            return Err(ParseError::BadFraming);
+        }
+        if unknown_coding {
+            return Err(ParseError::UnknownCoding);
+        }
+        if !req.chunked {
+            return Err(ParseError::BadFraming);
+        }
+    }
+    req.content_length = content_length;
     Ok(req)
 }
 
 /// The header fields the server acts on, lowercase; compared by a loop
 /// (a chain of comparisons against literals costs far more code).
-const HEADERS: [&str; 10] = [
+const HEADERS: [&str; 13] = [
     "host",
     "connection",
     "content-length",
@@ -179,6 +234,9 @@ const HEADERS: [&str; 10] = [
     "if-range",
     "accept-encoding",
     "accept",
+    "expect",
+    "authorization",
+    "content-type",
 ];
 const HOST: usize = 0;
 const CONNECTION: usize = 1;
@@ -190,6 +248,9 @@ const RANGE: usize = 6;
 const IF_RANGE: usize = 7;
 const ACCEPT_ENCODING: usize = 8;
 const ACCEPT: usize = 9;
+const EXPECT: usize = 10;
+const AUTHORIZATION: usize = 11;
+const CONTENT_TYPE: usize = 12;
 
 /// The index just past the blank line that ends the head (CRLF CRLF, or
 /// bare LFs, which RFC 9112 §2.2 lets a recipient accept).
@@ -239,6 +300,8 @@ fn request_line(line: &[u8]) -> Result<Request<'_>, ParseError> {
         b"GET" => Method::Get,
         b"HEAD" => Method::Head,
         b"OPTIONS" => Method::Options,
+        b"PUT" => Method::Put,
+        b"POST" => Method::Post,
         _ => Method::Other,
     };
     let (path, query) = split_target(target, method)?;
@@ -252,6 +315,11 @@ fn request_line(line: &[u8]) -> Result<Request<'_>, ParseError> {
         close: false,
         keep_alive: false,
         has_body: false,
+        content_length: None,
+        chunked: false,
+        expect_continue: false,
+        authorization: None,
+        content_type: None,
         if_none_match: None,
         if_modified_since: None,
         range: None,
@@ -365,13 +433,75 @@ mod tests {
     }
 
     #[test]
+    fn framing_follows_rfc_9112_section_6() {
+        let head = |h: &str| format!("PUT /a HTTP/1.1\r\nHost: h\r\n{h}\r\n");
+        let raw = head("Transfer-Encoding: chunked\r\n");
+        let r = ok(raw.as_bytes());
+        assert!(r.chunked && r.has_body && r.content_length.is_none());
+        let raw = head("Transfer-Encoding: CHUNKED \r\nExpect: 100-continue\r\n");
+        let r = ok(raw.as_bytes());
+        assert!(r.chunked && r.expect_continue);
+        let raw = head("Content-Length: 7\r\nContent-Length: 7\r\n");
+        assert_eq!(ok(raw.as_bytes()).content_length, Some(7));
+        for (h, e) in [
+            ("Transfer-Encoding: xchunked\r\n", ParseError::UnknownCoding),
+            (
+                "Transfer-Encoding: gzip, chunked\r\n",
+                ParseError::UnknownCoding,
+            ),
+            (
+                "Transfer-Encoding: chunked, gzip\r\n",
+                ParseError::UnknownCoding,
+            ),
+            (
+                "Transfer-Encoding: chunked, chunked\r\n",
+                ParseError::BadFraming,
+            ),
+            (
+                "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+                ParseError::BadFraming,
+            ),
+            (
+                "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n",
+                ParseError::BadFraming,
+            ),
+            (
+                "Content-Length: 3\r\nTransfer-Encoding: xchunked\r\n",
+                ParseError::BadFraming,
+            ),
+            ("Transfer-Encoding: ,\r\n", ParseError::BadFraming),
+            (
+                "Content-Length: 3\r\nContent-Length: 4\r\n",
+                ParseError::BadContentLength,
+            ),
+            ("Content-Length: 3, 3\r\n", ParseError::BadContentLength),
+        ] {
+            assert_eq!(err(head(h).as_bytes()), e, "{h:?}");
+        }
+        assert_eq!(
+            err(b"PUT /a HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            ParseError::BadFraming
+        );
+        let raw = head("Authorization: Basic YTpi\r\nContent-Type: text/plain\r\n");
+        let r = ok(raw.as_bytes());
+        assert_eq!(r.authorization, Some(&b"Basic YTpi"[..]));
+        assert_eq!(r.content_type, Some(&b"text/plain"[..]));
+    }
+
+    #[test]
     fn methods_and_versions() {
         assert_eq!(ok(b"HEAD / HTTP/1.0\r\n\r\n").method, Method::Head);
         assert_eq!(ok(b"HEAD / HTTP/1.0\r\n\r\n").version, Version::Http10);
         assert_eq!(ok(b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n").path, b"*");
-        for m in [
-            "POST", "PUT", "DELETE", "PATCH", "TRACE", "CONNECT", "get", "BREW",
-        ] {
+        assert_eq!(
+            ok(b"PUT /a HTTP/1.1\r\nHost: h\r\n\r\n").method,
+            Method::Put
+        );
+        assert_eq!(
+            ok(b"POST / HTTP/1.1\r\nHost: h\r\n\r\n").method,
+            Method::Post
+        );
+        for m in ["DELETE", "PATCH", "TRACE", "CONNECT", "get", "put", "BREW"] {
             let raw = format!("{m} / HTTP/1.1\r\nHost: h\r\n\r\n");
             assert_eq!(ok(raw.as_bytes()).method, Method::Other, "{m}");
         }

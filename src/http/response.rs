@@ -16,63 +16,90 @@ const ERROR_PAGE_BYTES: usize = 512;
 /// The statuses this server sends (RFC 9110 §15).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
+    Continue,
     Ok,
+    Created,
     NoContent,
     PartialContent,
     MovedPermanently,
+    SeeOther,
     NotModified,
     BadRequest,
+    Unauthorized,
     Forbidden,
     NotFound,
+    Conflict,
+    PreconditionFailed,
+    ContentTooLarge,
     UriTooLong,
     RangeNotSatisfiable,
+    TooManyRequests,
     HeaderFieldsTooLarge,
     InternalServerError,
     NotImplemented,
     ServiceUnavailable,
     VersionNotSupported,
+    InsufficientStorage,
 }
 
 impl Status {
     /// The three-digit code.
     pub fn code(self) -> u16 {
         match self {
+            Status::Continue => 100,
             Status::Ok => 200,
+            Status::Created => 201,
             Status::NoContent => 204,
             Status::PartialContent => 206,
             Status::MovedPermanently => 301,
+            Status::SeeOther => 303,
             Status::NotModified => 304,
             Status::BadRequest => 400,
+            Status::Unauthorized => 401,
             Status::Forbidden => 403,
             Status::NotFound => 404,
+            Status::Conflict => 409,
+            Status::PreconditionFailed => 412,
+            Status::ContentTooLarge => 413,
             Status::UriTooLong => 414,
             Status::RangeNotSatisfiable => 416,
+            Status::TooManyRequests => 429,
             Status::HeaderFieldsTooLarge => 431,
             Status::InternalServerError => 500,
             Status::NotImplemented => 501,
             Status::ServiceUnavailable => 503,
             Status::VersionNotSupported => 505,
+            Status::InsufficientStorage => 507,
         }
     }
 
     /// The reason phrase of RFC 9110 §15 (RFC 6585 for 431).
     pub fn reason(self) -> &'static str {
         match self {
+            Status::Continue => "Continue",
             Status::Ok => "OK",
+            Status::Created => "Created",
             Status::NoContent => "No Content",
             Status::PartialContent => "Partial Content",
             Status::MovedPermanently => "Moved Permanently",
+            Status::SeeOther => "See Other",
             Status::NotModified => "Not Modified",
             Status::BadRequest => "Bad Request",
+            Status::Unauthorized => "Unauthorized",
             Status::Forbidden => "Forbidden",
             Status::NotFound => "Not Found",
+            Status::Conflict => "Conflict",
+            Status::PreconditionFailed => "Precondition Failed",
+            Status::ContentTooLarge => "Content Too Large",
             Status::UriTooLong => "URI Too Long",
             Status::RangeNotSatisfiable => "Range Not Satisfiable",
+            Status::TooManyRequests => "Too Many Requests",
             Status::HeaderFieldsTooLarge => "Request Header Fields Too Large",
             Status::InternalServerError => "Internal Server Error",
             Status::NotImplemented => "Not Implemented",
             Status::ServiceUnavailable => "Service Unavailable",
             Status::VersionNotSupported => "HTTP Version Not Supported",
+            Status::InsufficientStorage => "Insufficient Storage",
         }
     }
 
@@ -87,7 +114,13 @@ impl Status {
             Status::UriTooLong => "The request line is too long.",
             Status::RangeNotSatisfiable => "The requested range is not within the file.",
             Status::HeaderFieldsTooLarge => "The request headers are too large.",
-            Status::NotImplemented => "This server only answers GET, HEAD and OPTIONS.",
+            Status::Unauthorized => "This server needs a user name and password.",
+            Status::Conflict => "A file of that name exists already.",
+            Status::PreconditionFailed => "A file of that name exists already.",
+            Status::ContentTooLarge => "The upload is larger than this server accepts.",
+            Status::TooManyRequests => "Too many wrong passwords; try again later.",
+            Status::InsufficientStorage => "The server's disk is full.",
+            Status::NotImplemented => "This server does not implement that method or coding.",
             Status::ServiceUnavailable => "The server is out of resources; try again shortly.",
             Status::VersionNotSupported => "This server speaks HTTP/1.0 and HTTP/1.1.",
             _ => "The server could not complete the request.",
@@ -101,12 +134,14 @@ pub fn status_for(error: ParseError) -> Status {
         ParseError::HeadTooLarge => Status::HeaderFieldsTooLarge,
         ParseError::UriTooLong => Status::UriTooLong,
         ParseError::UnsupportedVersion => Status::VersionNotSupported,
+        ParseError::UnknownCoding => Status::NotImplemented,
         ParseError::Incomplete
         | ParseError::BadRequestLine
         | ParseError::BadTarget
         | ParseError::BadHeader
         | ParseError::BadHost
-        | ParseError::BadContentLength => Status::BadRequest,
+        | ParseError::BadContentLength
+        | ParseError::BadFraming => Status::BadRequest,
     }
 }
 

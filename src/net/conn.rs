@@ -6,8 +6,11 @@
 
 use crate::buf::Buf;
 use crate::log::Log;
-use crate::rt::sys::{self, Epoll, Errno, Msg, OwnedFd, SHUT_WR, SockAddr};
+use crate::rt::sys::{self, BorrowedFd, Epoll, Errno, Msg, OwnedFd, SHUT_WR, SockAddr};
+use crate::serve::tar::Piece;
 use crate::serve::{self, Body, Scratch, Site, Turn};
+
+mod receive;
 #[cfg(feature = "tls")]
 use crate::{net::tls::Tls, tls::server::Credentials};
 
@@ -55,6 +58,8 @@ pub enum State {
     Writing,
     /// Sending the file body with sendfile.
     Sending,
+    /// Receiving a request body into an upload (`receive.rs`).
+    Receiving,
     /// The last response is out and our side is shut down; reading and
     /// discarding until the client closes too.
     Lingering,
@@ -134,6 +139,8 @@ pub struct Conn {
     /// bytes after a `close` request): close only after draining them.
     linger: bool,
     lingered: usize,
+    /// The user of the request being answered (`--auth`), for the log.
+    user: &'static [u8],
     /// Its TLS layer, when serving HTTPS.
     #[cfg(feature = "tls")]
     pub tls: Option<Tls>,
@@ -165,6 +172,7 @@ impl Conn {
             deferred: false,
             linger: false,
             lingered: 0,
+            user: b"",
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -236,13 +244,13 @@ impl Conn {
     }
 
     fn run(&mut self, cx: &mut Cx) -> Next {
-        let Some(fd) = self.fd.as_ref() else {
-            return Next::Close;
-        };
-        let fd = fd.as_fd();
         let mut budget = SEND_BUDGET_BYTES;
         let mut answered = 0;
         loop {
+            let Some(fd) = self.fd.as_ref() else {
+                return Next::Close;
+            };
+            let fd = fd.as_fd();
             match self.state {
                 State::Reading if self.in_len > 0 && answered == MAX_REQUESTS_PER_TURN => {
                     return Next::Yield;
@@ -257,8 +265,11 @@ impl Conn {
                     let buffered = self.input.get(..self.in_len).unwrap_or_default();
                     let mut out = Buf::new(self.out);
                     let capacity = self.input.len();
+                    let peer = client_key(&self.peer);
                     if let Some(reply) = (self.in_len > 0)
-                        .then(|| serve::respond(cx.site, cx.scratch, buffered, capacity, &mut out))
+                        .then(|| {
+                            serve::respond(cx.site, cx.scratch, buffered, capacity, &mut out, &peer)
+                        })
                         .flatten()
                     {
                         if reply.turn == Turn::Later {
@@ -272,15 +283,22 @@ impl Conn {
                         self.deferred = false;
                         (self.out_len, self.sent) = (out.len(), 0);
                         (self.head_len, self.linger) = (reply.consumed, reply.linger);
-                        self.keep_alive = reply.keep_alive;
+                        (self.keep_alive, self.user) = (reply.keep_alive, reply.user);
                         self.body = reply.body;
                         if let Body::File { offset, .. } = self.body {
                             self.body_start = offset;
+                        }
+                        self.deadline = cx.now + cx.timeout_secs;
+                        if let Body::Upload(_) = self.body {
+                            // Answered, and logged, once the body is in.
+                            self.state = State::Writing;
+                            continue;
                         }
                         if let Some(log) = cx.log.as_deref_mut() {
                             let line = first_line(buffered);
                             log.record(
                                 &self.peer,
+                                self.user,
                                 cx.wall,
                                 line,
                                 reply.status.code(),
@@ -342,7 +360,11 @@ impl Conn {
                     };
                     let pending = self.out.get(self.sent..self.out_len).unwrap_or_default();
                     if pending.is_empty() {
-                        self.state = State::Sending;
+                        self.state = match self.body {
+                            // After its `100 Continue`, if any.
+                            Body::Upload(_) => State::Receiving,
+                            _ => State::Sending,
+                        };
                         continue;
                     }
                     #[cfg(feature = "tls")]
@@ -365,6 +387,48 @@ impl Conn {
                     }
                 }
                 State::Sending => {
+                    if let Body::Tar(t) = &mut self.body {
+                        let head = self.input.get(..self.head_len).unwrap_or_default();
+                        match t.next(cx.site.root, head, self.out) {
+                            Piece::Out(n) => {
+                                (self.out_len, self.sent) = (n, 0);
+                                self.state = State::Writing;
+                                continue;
+                            }
+                            Piece::File {
+                                file,
+                                mut offset,
+                                count,
+                            } => {
+                                if budget == 0 {
+                                    return Next::Wait(Epoll::OUT);
+                                }
+                                let count = count.min(budget as usize);
+                                let sent = send_file(
+                                    #[cfg(feature = "tls")]
+                                    self.tls.as_mut(),
+                                    fd,
+                                    file,
+                                    &mut offset,
+                                    count,
+                                );
+                                match sent {
+                                    // Shorter than its header said: zeros.
+                                    Ok(0) => t.cut_short(),
+                                    Ok(n) => {
+                                        t.sent(n);
+                                        budget = budget.saturating_sub(n as u64);
+                                        self.deadline = cx.now + cx.timeout_secs;
+                                    }
+                                    Err(Errno::EAGAIN) => return Next::Wait(Epoll::OUT),
+                                    Err(Errno::EINTR) => {}
+                                    Err(_) => return Next::Close,
+                                }
+                                continue;
+                            }
+                            Piece::Done => {}
+                        }
+                    }
                     if let Body::File {
                         file, offset, end, ..
                     } = &mut self.body
@@ -379,13 +443,14 @@ impl Conn {
                         let stream = self.out_len as u64 + (*offset - self.body_start);
                         let to_boundary = SENDFILE_CHUNK_BYTES - stream % SENDFILE_CHUNK_BYTES;
                         let count = (*end - *offset).min(budget).min(to_boundary) as usize;
-                        #[cfg(feature = "tls")]
-                        let sent = match self.tls.as_mut() {
-                            Some(tls) => tls.write_file(fd, file.as_fd(), offset, count),
-                            None => sys::sendfile(fd, file.as_fd(), offset, count),
-                        };
-                        #[cfg(not(feature = "tls"))]
-                        let sent = sys::sendfile(fd, file.as_fd(), offset, count);
+                        let sent = send_file(
+                            #[cfg(feature = "tls")]
+                            self.tls.as_mut(),
+                            fd,
+                            file.as_fd(),
+                            offset,
+                            count,
+                        );
                         match sent {
                             // The file shrank under us: the announced
                             // length cannot be honoured; end the
@@ -450,6 +515,11 @@ impl Conn {
                     }
                     self.deadline = cx.now + cx.timeout_secs;
                 }
+                State::Receiving => {
+                    if let Some(next) = self.receive(cx, &mut budget) {
+                        return next;
+                    }
+                }
                 State::Lingering => match sys::read(fd, self.input) {
                     Ok(n) if n > 0 && self.lingered < LINGER_MAX_BYTES => self.lingered += n,
                     Err(Errno::EAGAIN) => return Next::Wait(Epoll::IN),
@@ -471,9 +541,37 @@ fn refuse_plain_http(out: &mut [u8], peer: &SockAddr, line: &[u8], cx: &mut Cx) 
     let status = Status::BadRequest;
     let len = response::error(&mut out, status, &cx.site.common, b"", false, false, false);
     if let Some(log) = cx.log.as_deref_mut() {
-        log.record(peer, cx.wall, line, status.code(), len);
+        log.record(peer, b"", cx.wall, line, status.code(), len);
     }
     out.len()
+}
+
+/// sendfile(2), or through the connection's TLS layer when it has one.
+fn send_file(
+    #[cfg(feature = "tls")] tls: Option<&mut Tls>,
+    fd: BorrowedFd,
+    file: BorrowedFd,
+    offset: &mut u64,
+    count: usize,
+) -> Result<usize, Errno> {
+    #[cfg(feature = "tls")]
+    if let Some(tls) = tls {
+        return tls.write_file(fd, file, offset, count);
+    }
+    sys::sendfile(fd, file, offset, count)
+}
+
+/// The client's address as 16 bytes, IPv4 as IPv4-mapped IPv6: the key
+/// of `--auth`'s per-client failure count.
+fn client_key(peer: &SockAddr) -> [u8; 16] {
+    if peer.family != sys::AF_INET {
+        return peer.v6;
+    }
+    let mut key = [0u8; 16];
+    key[10] = 0xff;
+    key[11] = 0xff;
+    crate::buf::copy(key.get_mut(12..).unwrap_or_default(), &peer.v4_or_flowinfo);
+    key
 }
 
 /// The first line of a request head (without leading blank lines or the

@@ -10,7 +10,7 @@ use crate::buf::Buf;
 use crate::cli::{Bind, TlsFiles};
 use crate::http::date;
 use crate::rt::out::{self, MAX_LINE_BYTES};
-use crate::rt::sys::{self, BorrowedFd, CStr, Errno, Open};
+use crate::rt::sys::{self, BorrowedFd};
 use crate::tls::cert::{self, Chain};
 use crate::tls::key;
 use crate::tls::server::Credentials;
@@ -39,7 +39,7 @@ pub fn load(files: &TlsFiles, bind: Bind, now: i64) -> Credentials {
     }
     let cert_path = files.cert.unwrap_or_default();
     let mut pem = [0u8; MAX_PEM_BYTES];
-    let len = read(cert_path, &mut pem);
+    let len = super::read_file(cert_path, &mut pem);
     let text = pem.get(..len).unwrap_or_default();
     let bad_cert = |e: cert::CertError| -> ! {
         out::fail(
@@ -58,7 +58,7 @@ pub fn load(files: &TlsFiles, bind: Bind, now: i64) -> Credentials {
     }
     let mut password_mem = [0u8; MAX_PASSWORD_BYTES];
     let password = files.password_file.map(|path| {
-        let len = read(path, &mut password_mem);
+        let len = super::read_file(path, &mut password_mem);
         let text = password_mem.get(..len).unwrap_or_default();
         // The file's last line ending is not part of the password.
         let text = text.strip_suffix(b"\n").unwrap_or(text);
@@ -68,7 +68,7 @@ pub fn load(files: &TlsFiles, bind: Bind, now: i64) -> Credentials {
     let mut key_mem = [0u8; MAX_PEM_BYTES];
     let key_text = match files.key {
         Some(path) => {
-            let len = read(path, &mut key_mem);
+            let len = super::read_file(path, &mut key_mem);
             key_mem.get(..len).unwrap_or_default()
         }
         None => text,
@@ -206,32 +206,4 @@ pub fn print_fingerprint(cred: &Credentials) {
         .push(&hex)
         .byte(b'\n');
     out::write_all(BorrowedFd::STDOUT, line.as_bytes());
-}
-
-/// Reads the whole file at `path` into `buf`; exits 1 when it cannot,
-/// or when it does not fit.
-fn read(path: &[u8], buf: &mut [u8]) -> usize {
-    let mut name_mem = [0u8; crate::fs::path::MAX_PATH_BYTES + 1];
-    let mut name = Buf::new(&mut name_mem);
-    name.push(path).byte(0);
-    let opened = match CStr::new(name.as_bytes()).filter(|_| !name.overflowed()) {
-        Some(c) => sys::openat(BorrowedFd::CWD, c, Open::RDONLY.with(Open::CLOEXEC)),
-        None => Err(Errno::ENAMETOOLONG),
-    };
-    let mut len = 0;
-    let read = opened.and_then(|fd| {
-        loop {
-            let free = buf.get_mut(len..).unwrap_or_default();
-            if free.is_empty() {
-                break Err(Errno::EFBIG);
-            }
-            match sys::read(fd.as_fd(), free) {
-                Ok(0) => break Ok(len),
-                Ok(n) => len += n,
-                Err(Errno::EINTR) => {}
-                Err(e) => break Err(e),
-            }
-        }
-    });
-    read.unwrap_or_else(|e| out::fail(&[b"cannot read '", path, b"'"], Some(e)))
 }

@@ -2,6 +2,7 @@
 //! per-worker event loop, and the supervisor. (Address text, which the
 //! command line and the log use too, is `crate::addr`, below them all.)
 
+pub mod auth;
 pub mod conn;
 #[cfg(feature = "tls")]
 pub mod https;
@@ -11,31 +12,34 @@ pub mod supervisor;
 pub mod tls;
 pub mod worker;
 
-/// Moves `v[from..len]` to the front of `v` and returns its new length,
-/// `len - from`: the unanswered rest of a connection's input, the slots
-/// left on the ready list. By hand, because `copy_within` brings a panic
-/// path into the binary.
-fn move_to_front<T: Copy>(v: &mut [T], from: usize, len: usize) -> usize {
-    let mut kept = 0;
-    for i in from..len {
-        let item = v.get(i).copied();
-        if let (Some(item), Some(dst)) = (item, v.get_mut(kept)) {
-            *dst = item;
-        }
-        kept += 1;
-    }
-    kept
-}
+use crate::buf::{Buf, move_to_front};
+use crate::rt::out;
+use crate::rt::sys::{self, BorrowedFd, CStr, Errno, Open};
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn move_to_front_keeps_the_tail_in_order() {
-        let mut v = *b"abcdefgh";
-        assert_eq!(super::move_to_front(&mut v, 3, 6), 3);
-        assert_eq!(&v[..3], b"def");
-        assert_eq!(super::move_to_front(&mut v, 0, 2), 2);
-        assert_eq!(&v[..2], b"de");
-        assert_eq!(super::move_to_front(&mut v, 5, 5), 0);
-    }
+/// Reads the whole file at `path` into `buf`; exits 1 when it cannot,
+/// or when it does not fit.
+pub fn read_file(path: &[u8], buf: &mut [u8]) -> usize {
+    let mut name_mem = [0u8; crate::fs::path::MAX_PATH_BYTES + 1];
+    let mut name = Buf::new(&mut name_mem);
+    name.push(path).byte(0);
+    let opened = match CStr::new(name.as_bytes()).filter(|_| !name.overflowed()) {
+        Some(c) => sys::openat(BorrowedFd::CWD, c, Open::RDONLY.with(Open::CLOEXEC)),
+        None => Err(Errno::ENAMETOOLONG),
+    };
+    let mut len = 0;
+    let read = opened.and_then(|fd| {
+        loop {
+            let free = buf.get_mut(len..).unwrap_or_default();
+            if free.is_empty() {
+                break Err(Errno::EFBIG);
+            }
+            match sys::read(fd.as_fd(), free) {
+                Ok(0) => break Ok(len),
+                Ok(n) => len += n,
+                Err(Errno::EINTR) => {}
+                Err(e) => break Err(e),
+            }
+        }
+    });
+    read.unwrap_or_else(|e| out::fail(&[b"cannot read '", path, b"'"], Some(e)))
 }

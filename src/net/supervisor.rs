@@ -76,6 +76,8 @@ pub fn run(config: &Config) -> i32 {
     let https = credentials.is_some();
     #[cfg(not(feature = "tls"))]
     let https = false;
+    // The password file may be root-only too.
+    let users = super::auth::load(config);
     // Root is no longer needed: the listener and the root are open.
     let privileges = sandbox::drop_privileges(
         config.user,
@@ -93,6 +95,7 @@ pub fn run(config: &Config) -> i32 {
     let mut line = Buf::new(&mut mem);
     privileges.describe(&mut line);
     out::write_all(BorrowedFd::STDOUT, line.as_bytes());
+    super::auth::warn(config, https, users.is_some());
 
     // Signals are read from a signalfd, so they must be blocked; workers
     // inherit the mask and make their own signalfd.
@@ -109,6 +112,7 @@ pub fn run(config: &Config) -> i32 {
         .unwrap_or_default();
     let site = Site {
         root: &root,
+        auth: users,
         options: config.options,
         common: Common {
             date: b"",
@@ -157,7 +161,7 @@ pub fn run(config: &Config) -> i32 {
     };
     // The last start-up step before the workers: from here on the supervisor, and every
     // worker it forks, runs under its seccomp filter.
-    if let Err(e) = sandbox::confine_supervisor(config.sandbox, support) {
+    if let Err(e) = sandbox::confine_supervisor(config.sandbox, support, config.options.upload) {
         out::die(b"cannot confine the supervisor", e);
     }
     for (i, pid) in pids.iter_mut().enumerate().take(count) {

@@ -168,7 +168,12 @@ pub fn run(setup: Setup) -> i32 {
     };
     // Everything is set up; confine the worker before its first accept.
     let root = setup.site.root.dir();
-    if let Err(e) = sandbox::confine_worker(setup.sandbox, setup.support, root) {
+    if let Err(e) = sandbox::confine_worker(
+        setup.sandbox,
+        setup.support,
+        root,
+        setup.site.options.upload,
+    ) {
         out::error(b"a worker cannot confine itself", e);
         return EXIT_CANNOT_START;
     }
@@ -257,6 +262,7 @@ fn prepare(setup: &Setup) -> Result<Parts, Errno> {
         renders_left: MAX_LISTINGS_PER_TURN,
         line_waiting: false,
         in_line: false,
+        guard: crate::auth::Guard::new(),
     };
     let log = Log::new(log_mem);
     let ep = sys::epoll_create1()?;

@@ -120,6 +120,23 @@ const WORKER: &[Rule] = &[
     any(Sysno::getrandom), // net::tls: each handshake's random and ephemeral key
 ];
 
+/// What a worker makes besides `WORKER` when `--upload` is on (listed
+/// first, so its `openat` rule replaces the worker's).
+const UPLOAD: &[Rule] = &[
+    // serve::upload: the O_TMPFILE a body is written into, in the fs::root
+    // walk without openat2 (with it, openat2 opens it); still never
+    // O_RDWR, O_CREAT, O_TRUNC or O_APPEND.
+    none_of(Sysno::openat, 2, OPEN_CREATE_FLAGS),
+    any(Sysno::linkat),   // serve::upload: a finished file gets its name
+    any(Sysno::renameat), // serve::upload: --upload-overwrite replaces a file
+    any(Sysno::pipe2),    // serve::upload: the pipe between socket and file
+    any(Sysno::splice),   // serve::upload: socket -> pipe -> file, no copy
+];
+
+/// `O_RDWR | O_CREAT | O_TRUNC | O_APPEND`: what an upload's `openat`
+/// never asks for (it asks for `O_WRONLY | O_TMPFILE`).
+const OPEN_CREATE_FLAGS: u32 = 0o2 | 0o100 | 0o1000 | 0o2000;
+
 /// What the supervisor makes once it has started, and what a worker it
 /// forks makes while setting itself up. Filters are inherited by fork and
 /// can only be added to, so a worker runs under this filter and then its
@@ -160,6 +177,13 @@ const SUPERVISOR: &[Rule] = &[
 /// execute, create, remove, rename, truncate or device ioctl.
 const FS_READ_FILE: u64 = 1 << 2;
 const FS_READ_DIR: u64 = 1 << 3;
+
+/// What `--upload` adds beneath the root: writing the unnamed file
+/// (`WRITE_FILE`), giving it a name (`MAKE_REG`), and with
+/// `--upload-overwrite` replacing one (`REMOVE_FILE`). Still no
+/// directories made or removed, no truncation, no links out of a
+/// directory (`REFER`), no devices, FIFOs, sockets or symlinks.
+const FS_UPLOAD: u64 = (1 << 1) | (1 << 8) | (1 << 5);
 
 /// Every file-system right the kernel's Landlock ABI knows: 13 in ABI 1
 /// (EXECUTE ... MAKE_SYM), REFER from ABI 2, TRUNCATE from 3, IOCTL_DEV
@@ -242,40 +266,53 @@ fn harden() -> Result<(), Errno> {
 /// Confines the supervisor once it has started: `harden`, then the
 /// `SUPERVISOR` filter (with `WORKER`, which every worker it forks will
 /// run under too).
-pub fn confine_supervisor(mode: Mode, support: Support) -> Result<(), Errno> {
+pub fn confine_supervisor(mode: Mode, support: Support, upload: bool) -> Result<(), Errno> {
     harden()?;
     if mode != Mode::Off && support.seccomp {
-        install(&SUPERVISOR_FILTER, mode)?;
+        match upload {
+            true => install(&UPLOAD_SUPERVISOR_FILTER, mode)?,
+            false => install(&SUPERVISOR_FILTER, mode)?,
+        }
     }
     Ok(())
 }
 
 /// Confines a worker before its first accept: `harden`, Landlock beneath
 /// `root`, then the `WORKER` filter, last.
-pub fn confine_worker(mode: Mode, support: Support, root: BorrowedFd) -> Result<(), Errno> {
+pub fn confine_worker(
+    mode: Mode,
+    support: Support,
+    root: BorrowedFd,
+    upload: bool,
+) -> Result<(), Errno> {
     harden()?;
     if mode == Mode::Off {
         return Ok(());
     }
     if support.landlock_abi > 0 {
-        landlock(support.landlock_abi, root)?;
+        landlock(support.landlock_abi, root, upload)?;
     }
     if support.seccomp {
-        install(&WORKER_FILTER, mode)?;
+        match upload {
+            true => install(&UPLOAD_WORKER_FILTER, mode)?,
+            false => install(&WORKER_FILTER, mode)?,
+        }
     }
     Ok(())
 }
 
-/// Restricts this process to reading beneath `root`, with the best the
-/// kernel's Landlock `abi` offers.
-pub fn landlock(abi: u32, root: BorrowedFd) -> Result<(), Errno> {
+/// Restricts this process to reading beneath `root` (and, with `upload`,
+/// creating files there), with the best the kernel's Landlock `abi`
+/// offers.
+pub fn landlock(abi: u32, root: BorrowedFd, upload: bool) -> Result<(), Errno> {
     let ruleset = LandlockRuleset {
         handled_access_fs: fs_rights(abi),
         handled_access_net: if abi >= LANDLOCK_NET_ABI { NET_TCP } else { 0 },
         scoped: if abi >= LANDLOCK_SCOPE_ABI { SCOPES } else { 0 },
     };
     let fd = sys::landlock_create_ruleset(&ruleset)?;
-    sys::landlock_add_path_beneath(fd.as_fd(), root, FS_READ_FILE | FS_READ_DIR)?;
+    let upload = if upload { FS_UPLOAD } else { 0 };
+    sys::landlock_add_path_beneath(fd.as_fd(), root, FS_READ_FILE | FS_READ_DIR | upload)?;
     sys::landlock_restrict_self(fd.as_fd())
 }
 
@@ -287,6 +324,14 @@ pub const WORKER_FILTER: [SockFilter; bpf::program_len(&[WORKER])] =
 /// the worker's (see `SUPERVISOR`).
 pub const SUPERVISOR_FILTER: [SockFilter; bpf::program_len(&[SUPERVISOR, WORKER])] =
     bpf::assemble(&[SUPERVISOR, WORKER], bpf::RET_KILL_PROCESS);
+
+/// The worker's filter with `--upload`.
+pub const UPLOAD_WORKER_FILTER: [SockFilter; bpf::program_len(&[UPLOAD, WORKER])] =
+    bpf::assemble(&[UPLOAD, WORKER], bpf::RET_KILL_PROCESS);
+
+/// The supervisor's filter with `--upload`: its workers make more.
+pub const UPLOAD_SUPERVISOR_FILTER: [SockFilter; bpf::program_len(&[SUPERVISOR, UPLOAD, WORKER])] =
+    bpf::assemble(&[SUPERVISOR, UPLOAD, WORKER], bpf::RET_KILL_PROCESS);
 
 /// Installs `program`, with `ret LOG` for its kills under `--sandbox log`.
 pub fn install(program: &[SockFilter], mode: Mode) -> Result<(), Errno> {

@@ -8,7 +8,7 @@ use super::*;
 /// (first in its filter) allowing what the worker's does and more.
 #[test]
 fn each_syscall_is_listed_once() {
-    for list in [SUPERVISOR, WORKER] {
+    for list in [SUPERVISOR, WORKER, UPLOAD] {
         let mut seen = std::collections::HashSet::new();
         for rule in list {
             assert!(seen.insert(rule.nr), "syscall {} listed twice", rule.nr);
@@ -20,6 +20,13 @@ fn each_syscall_is_listed_once() {
         .map(|r| r.nr)
         .collect();
     assert_eq!(both, [Sysno::shutdown as u32]);
+    // Uploads replace only the worker's `openat` rule.
+    let both: Vec<u32> = UPLOAD
+        .iter()
+        .filter(|u| WORKER.iter().chain(SUPERVISOR).any(|w| w.nr == u.nr))
+        .map(|r| r.nr)
+        .collect();
+    assert_eq!(both, [Sysno::openat as u32]);
 }
 
 /// Every right of each Landlock ABI is handled, and what a worker keeps

@@ -69,7 +69,13 @@ impl Cx<'_, '_, '_> {
             if json {
                 page::json(&mut page, dir_path.as_bytes(), entries, truncated);
             } else {
-                page::html(&mut page, dir_path.as_bytes(), entries, truncated);
+                page::html(
+                    &mut page,
+                    dir_path.as_bytes(),
+                    entries,
+                    truncated,
+                    self.site.options.upload,
+                );
             }
             if !page.overflowed() {
                 break page.len();
@@ -121,7 +127,7 @@ pub struct PageTicket(());
 
 impl PageTicket {
     /// A ticket, or None when `MAX_PAGES_IN_FLIGHT` are out.
-    fn take() -> Option<PageTicket> {
+    pub(super) fn take() -> Option<PageTicket> {
         let held = PAGES_IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
         let ticket = PageTicket(());
         (held < MAX_PAGES_IN_FLIGHT).then_some(ticket)

@@ -5,17 +5,23 @@
 //! response goes through `http::response::error`; every errno a file
 //! operation can return is mapped to a status in `status_for_errno`.
 
+use crate::auth::{Guard, Users, Verdict};
 use crate::buf::Buf;
 use crate::fs::page;
 use crate::fs::path::{self, MAX_PATH_BYTES, PathError};
 use crate::fs::root::Root;
 use crate::http::request::{self, Method, ParseError, Request, Version};
 use crate::http::response::{self, Common, Status};
-use crate::http::{conditional, date, encoding, mime, range};
+
 use crate::rt::sys::{self, CStr, Errno, OwnedFd, Stat};
 
+mod file;
 mod listing;
+pub mod tar;
+pub mod upload;
+use file::Validators;
 pub use listing::{MAX_LISTINGS_PER_TURN, MAX_PAGES_IN_FLIGHT, PAGE_BYTES, PageTicket};
+pub use upload::Upload;
 
 /// What the operator chose (see `cli`).
 #[derive(Clone, Copy, Debug)]
@@ -28,6 +34,12 @@ pub struct Options {
     pub cors: bool,
     /// Serve /index.html for paths that do not exist.
     pub spa: bool,
+    /// Accept uploads (`--upload`).
+    pub upload: bool,
+    /// Uploads may replace existing files (`--upload-overwrite`).
+    pub overwrite: bool,
+    /// The largest upload, in bytes (`--max-upload`).
+    pub max_upload: u64,
 }
 
 /// Memory for generating listings, mapped once per worker.
@@ -44,6 +56,8 @@ pub struct Scratch {
     pub line_waiting: bool,
     /// The request being answered has waited its turn in that line.
     pub in_line: bool,
+    /// Verified credentials and failed attempts (`--auth`).
+    pub guard: Guard,
 }
 
 /// The body that follows the head in the output buffer.
@@ -58,6 +72,11 @@ pub enum Body {
         end: u64,
         page: Option<PageTicket>,
     },
+    /// No answer yet: the request body is received into this upload
+    /// first (`upload::finish` writes the answer).
+    Upload(Upload),
+    /// A tar download being streamed (`tar`).
+    Tar(tar::TarStream),
 }
 
 /// The outcome of one request, for the connection and the access log.
@@ -74,6 +93,8 @@ pub struct Reply {
     pub linger: bool,
     /// What this answer does to the connection's turn.
     pub turn: Turn,
+    /// The user who gave a password (`--auth`), for the log; or empty.
+    pub user: &'static [u8],
 }
 
 impl Reply {
@@ -87,6 +108,7 @@ impl Reply {
             consumed: 0,
             linger: false,
             turn: Turn::Later,
+            user: b"",
         }
     }
 }
@@ -108,6 +130,8 @@ pub enum Turn {
 /// A site: the root, the options, and the per-response constants.
 pub struct Site<'a> {
     pub root: &'a Root,
+    /// The users of `--auth-file`/`--auth`; None: no password asked.
+    pub auth: Option<&'static Users<'static>>,
     pub options: Options,
     pub common: Common<'a>,
     /// The server is stopping: every answer closes its connection.
@@ -145,6 +169,7 @@ pub fn respond(
     buffered: &[u8],
     capacity: usize,
     out: &mut Buf,
+    peer: &[u8; 16],
 ) -> Option<Reply> {
     let req = match request::parse(buffered, capacity) {
         Ok(req) => req,
@@ -158,8 +183,13 @@ pub fn respond(
             return Some(reply);
         }
     };
-    let mut reply = answer(site, scratch, &req, out);
+    let buffered_body = buffered.len() > req.head_len;
+    let mut reply = answer(site, scratch, &req, out, peer, buffered_body);
     reply.consumed = req.head_len;
+    if let Body::Upload(_) = reply.body {
+        // The body is read, not drained.
+        return Some(reply);
+    }
     // Unread input would make close(2) reset the connection, which can
     // destroy the response in flight: a body, or bytes after this head.
     reply.linger = req.has_body || req.head_len < buffered.len();
@@ -167,7 +197,14 @@ pub fn respond(
 }
 
 /// Answers a well-formed request head.
-fn answer(site: &Site, scratch: &mut Scratch, req: &Request, out: &mut Buf) -> Reply {
+fn answer(
+    site: &Site,
+    scratch: &mut Scratch,
+    req: &Request,
+    out: &mut Buf,
+    peer: &[u8; 16],
+    buffered_body: bool,
+) -> Reply {
     let http10 = req.version == Version::Http10;
     // RFC 9112 §9.3: HTTP/1.1 persists unless `close`; 1.0 only when asked.
     // A request body is never read, so its connection cannot be reused.
@@ -181,12 +218,45 @@ fn answer(site: &Site, scratch: &mut Scratch, req: &Request, out: &mut Buf) -> R
         http10,
         head_only,
     };
-    match req.method {
+    // RFC 9110 §11: every request needs the password, errors included,
+    // so a 404 tells nothing; only CORS preflights go without (they
+    // never carry credentials).
+    let mut user: &'static [u8] = b"";
+    if let Some(users) = site.auth
+        && !(req.method == Method::Options && site.options.cors)
+    {
+        match scratch
+            .guard
+            .check(users, req.authorization, peer, site.common.now)
+        {
+            Verdict::Allowed(name) => user = name,
+            Verdict::Denied => return cx.error(Status::Unauthorized, CHALLENGE),
+            Verdict::Limited { retry_after_secs } => {
+                let mut mem = [0u8; 40];
+                let mut retry = Buf::new(&mut mem);
+                retry
+                    .str("Retry-After: ")
+                    .u64(u64::from(retry_after_secs))
+                    .str("\r\n");
+                return cx.error(Status::TooManyRequests, retry.as_bytes());
+            }
+        }
+    }
+    let mut reply = match req.method {
         Method::Get | Method::Head => cx.get(scratch),
         Method::Options => cx.options(),
+        Method::Put | Method::Post => cx.upload(buffered_body),
+        Method::Other if site.options.upload => {
+            cx.error(Status::NotImplemented, upload::ALLOW_UPLOAD)
+        }
         Method::Other => cx.error(Status::NotImplemented, ALLOW),
-    }
+    };
+    reply.user = user;
+    reply
 }
+
+/// The challenge of a `401` (RFC 7617 §2, §2.1).
+const CHALLENGE: &[u8] = b"WWW-Authenticate: Basic realm=\"httpd\", charset=\"UTF-8\"\r\n";
 
 fn error(
     site: &Site,
@@ -221,6 +291,7 @@ fn error(
         consumed: 0,
         linger: false,
         turn: Turn::Continue,
+        user: b"",
     }
 }
 
@@ -270,13 +341,17 @@ impl Cx<'_, '_, '_> {
             consumed: 0,
             linger: false,
             turn: Turn::Continue,
+            user: b"",
         }
     }
 
     /// OPTIONS: the allowed methods, and a CORS preflight answer.
     fn options(&mut self) -> Reply {
         self.start(Status::NoContent);
-        self.out.push(ALLOW);
+        self.out.push(match self.site.options.upload {
+            true => upload::ALLOW_UPLOAD,
+            false => ALLOW,
+        });
         if self.site.options.cors {
             self.out.push(PREFLIGHT_HEADERS);
         }
@@ -363,12 +438,8 @@ impl Cx<'_, '_, '_> {
     /// must not become a redirect to another host.
     fn redirect_to_slash(&mut self, rel: &[u8]) -> Reply {
         self.start(Status::MovedPermanently);
-        self.out.str("Location: ");
-        for segment in rel.split(|&b| b == b'/') {
-            self.out.byte(b'/');
-            page::encode_path_segment(self.out, segment);
-        }
-        self.out.byte(b'/').push(self.req.query).str("\r\n");
+        location(self.out, rel, true);
+        self.out.push(self.req.query).str("\r\n");
         self.out.str("Content-Length: 0\r\n");
         self.finish(Status::MovedPermanently, Body::None, 0)
     }
@@ -393,6 +464,14 @@ impl Cx<'_, '_, '_> {
         len: usize,
         readable: Option<OwnedFd>,
     ) -> Reply {
+        if tar::wanted(self.req.query) {
+            return match readable {
+                Some(dir) if self.site.options.listing => {
+                    self.tar(scratch, mem.get(..len).unwrap_or_default(), dir)
+                }
+                _ => self.error(Status::Forbidden, b""),
+            };
+        }
         let sep: &[u8] = if len == 0 { b"" } else { b"/" };
         for index in [&b"index.html"[..], b"index.htm"] {
             let mut suffix_mem = [0u8; INDEX_SUFFIX_BYTES];
@@ -412,152 +491,23 @@ impl Cx<'_, '_, '_> {
             _ => self.error(Status::Forbidden, b""),
         }
     }
-
-    /// A regular file: validators, conditionals, precompressed siblings and
-    /// ranges. `mem[..len]` is its path relative to the root.
-    fn file(&mut self, mem: &mut [u8], len: usize, mut file: OwnedFd, mut stat: Stat) -> Reply {
-        let ty = mime::content_type(mem.get(..len).unwrap_or_default());
-        // Pick the best precompressed sibling the client accepts; look only
-        // for codings it accepts, so a client that sends no Accept-Encoding
-        // costs no extra lookups.
-        let mut coding: Option<&[u8]> = None;
-        let mut best = 0;
-        for (suffix, name) in ENCODINGS {
-            let q = encoding::preference(self.req.accept_encoding, name);
-            if q > best
-                && let Ok((f, st)) = self.open(mem, len, suffix)
-                && st.is_file()
-            {
-                (best, file, stat, coding) = (q, f, st, Some(name));
-            }
-        }
-        let size = stat.len();
-        let mut etag_mem = [0u8; conditional::ETAG_MAX_BYTES];
-        let mut etag = Buf::new(&mut etag_mem);
-        conditional::etag(
-            &mut etag,
-            stat.ino,
-            size,
-            stat.mtime,
-            stat.mtime_nsec as u32,
-        );
-        let etag = etag.as_bytes();
-
-        // RFC 9110 §13.2.2: If-None-Match, else If-Modified-Since.
-        let not_modified = match (self.req.if_none_match, self.req.if_modified_since) {
-            (Some(inm), _) => conditional::none_match(inm, etag),
-            (None, Some(ims)) => date::parse_http_date(ims)
-                .is_some_and(|t| !conditional::modified_since(t, stat.mtime)),
-            (None, None) => false,
-        };
-        if not_modified {
-            self.start(Status::NotModified);
-            self.validators(etag, stat.mtime, coding);
-            return self.finish(Status::NotModified, Body::None, 0);
-        }
-
-        // RFC 9110 §13.1.5: a date validates If-Range only when our
-        // Last-Modified is strong, i.e. the file last changed at least a
-        // second before the Date we send (§8.8.2.2). Both clocks tick in
-        // whole seconds, so only an mtime two ticks back is sure to be: a
-        // file changed within the last second could otherwise be resumed
-        // across two versions.
-        let strong_mtime = if stat.mtime < self.site.common.now - 1 {
-            stat.mtime
-        } else {
-            i64::MIN
-        };
-        let wanted = match self.req.if_range {
-            Some(ir)
-                if !conditional::if_range_matches(
-                    ir,
-                    etag,
-                    strong_mtime,
-                    date::parse_http_date,
-                ) =>
-            {
-                None
-            }
-            _ => self.req.range,
-        };
-        let (status, start, end) = match range::parse_range(wanted, size) {
-            range::Range::Full => (Status::Ok, 0, size),
-            range::Range::Partial { start, end } => (Status::PartialContent, start, end + 1),
-            range::Range::Unsatisfiable => {
-                let mut cr_mem = [0u8; CONTENT_RANGE_BYTES];
-                let mut cr = Buf::new(&mut cr_mem);
-                cr.str("Content-Range: ");
-                range::content_range_unsatisfied(&mut cr, size);
-                cr.str("\r\n");
-                return self.error(Status::RangeNotSatisfiable, cr.as_bytes());
-            }
-        };
-        self.start(status);
-        response::header(self.out, "Content-Type", ty.as_bytes());
-        response::header_u64(self.out, "Content-Length", end - start);
-        if status == Status::PartialContent {
-            self.out.str("Content-Range: ");
-            range::content_range(self.out, start, end - 1, size);
-            self.out.str("\r\n");
-        }
-        self.out.str("Accept-Ranges: bytes\r\n");
-        self.validators(etag, stat.mtime, coding);
-        let mut reply = self.finish(
-            status,
-            Body::File {
-                file,
-                offset: start,
-                end,
-                page: None,
-            },
-            end - start,
-        );
-        inline_small_body(self.out, &mut reply);
-        reply
-    }
-
-    /// Last-Modified, ETag, and the encoding headers. Every file answer
-    /// says `Vary: Accept-Encoding`: which representation is chosen always
-    /// depends on it (a sibling may appear at any time), so caches must key
-    /// on it (RFC 9110 §12.5.5).
-    fn validators(&mut self, etag: &[u8], mtime: i64, coding: Option<&[u8]>) {
-        self.out.str("Last-Modified: ");
-        date::imf_fixdate(self.out, mtime);
-        self.out.str("\r\nETag: ").push(etag).str("\r\n");
-        if let Some(coding) = coding {
-            response::header(self.out, "Content-Encoding", coding);
-        }
-        self.out.str("Vary: Accept-Encoding\r\n");
-    }
 }
 
-/// Bodies up to this many bytes are read into the output buffer behind the
-/// head and sent with it in one send(2): for small files one read is
-/// cheaper than a second syscall into sendfile's page-splicing machinery.
-pub const INLINE_BODY_BYTES: u64 = 2048;
-
-/// Moves a small file body into `out`, behind its head, when it fits.
-fn inline_small_body(out: &mut Buf, reply: &mut Reply) {
-    let Body::File {
-        file,
-        offset,
-        end,
-        page: None,
-    } = &reply.body
-    else {
-        return;
-    };
-    let len = end - offset;
-    let spare = out.spare();
-    if len > INLINE_BODY_BYTES || len > spare.len() as u64 {
-        return;
+/// Appends `Location: ` and the path `rel` (normalized, relative to the
+/// root; empty for the root), each segment percent-encoded, with a
+/// trailing `/` when `dir`: rebuilt, never the raw target echoed back, so
+/// `//evil.example/..%2fdir` cannot become a redirect to another host.
+/// The caller ends the line (a query may follow).
+fn location(out: &mut Buf, rel: &[u8], dir: bool) {
+    out.str("Location: ");
+    if !rel.is_empty() {
+        for segment in rel.split(|&b| b == b'/') {
+            out.byte(b'/');
+            page::encode_path_segment(out, segment);
+        }
     }
-    let into = spare.get_mut(..len as usize).unwrap_or_default();
-    // A short read (the file shrank) keeps the sendfile path, which ends
-    // the connection rather than send fewer bytes than announced.
-    if sys::pread(file.as_fd(), into, *offset) == Ok(len as usize) {
-        out.commit(len as usize);
-        reply.body = Body::None;
+    if dir || rel.is_empty() {
+        out.byte(b'/');
     }
 }
 

@@ -6,8 +6,11 @@
 //! the base64 is skipped, and the END label must match the BEGIN one.
 //! The base64 itself is strict (RFC 4648 §4): the standard alphabet only,
 //! whole 4-character groups with at most two `=` and only at the end, and
-//! zero bits where the last group has spare ones. Contract: no panic on any
-//! input; lengths are checked before every write.
+//! zero bits where the last group has spare ones (the crate's one decoder,
+//! `crate::base64`). Contract: no panic on any input; lengths are checked
+//! before every write.
+
+use crate::base64::{self, Base64Error};
 
 /// Why a PEM file or block was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +44,10 @@ pub struct Block<'a> {
 impl Block<'_> {
     /// Decodes the base64 body into `out`; returns the decoded length.
     pub fn decode(&self, out: &mut [u8]) -> Result<usize, PemError> {
-        decode_base64(self.body, out)
+        base64::decode_lines(self.body, out).map_err(|e| match e {
+            Base64Error::Invalid => PemError::BadBase64,
+            Base64Error::TooLarge => PemError::TooLarge,
+        })
     }
 
     /// Whether the block carries RFC 1421 headers (`Proc-Type: 4,ENCRYPTED`
@@ -114,133 +120,9 @@ fn boundary<'a>(line: &'a [u8], start: &[u8]) -> Option<&'a [u8]> {
     line.strip_prefix(start)?.strip_suffix(DASHES)
 }
 
-/// The value of one base64 character (RFC 4648 §4, Table 1).
-fn sextet(c: u8) -> Option<u32> {
-    let v = match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => return None,
-    };
-    Some(u32::from(v))
-}
-
-/// Decodes base64 `text` into `out`, skipping spaces, tabs, CRs and LFs;
-/// returns the decoded length.
-pub fn decode_base64(text: &[u8], out: &mut [u8]) -> Result<usize, PemError> {
-    let mut acc = 0u32;
-    let mut bits = 0u32;
-    let mut chars = 0usize;
-    let mut pad = 0usize;
-    let mut len = 0usize;
-    for &c in text {
-        if matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
-            continue;
-        }
-        chars += 1;
-        if c == b'=' {
-            pad += 1;
-            continue;
-        }
-        // Data after padding, or outside the alphabet.
-        let v = sextet(c).filter(|_| pad == 0).ok_or(PemError::BadBase64)?;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            let slot = out.get_mut(len).ok_or(PemError::TooLarge)?;
-            *slot = (acc >> bits) as u8;
-            len += 1;
-            acc &= (1 << bits) - 1;
-        }
-    }
-    // Whole groups; `=` only completes the last one (one or two of them);
-    // its spare bits are zero (RFC 4648 §3.5: canonical encoding).
-    if !chars.is_multiple_of(4) || pad > 2 || acc != 0 {
-        return Err(PemError::BadBase64);
-    }
-    Ok(len)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
-
-    fn decode(text: &[u8]) -> Result<Vec<u8>, PemError> {
-        let mut out = vec![0u8; text.len()];
-        decode_base64(text, &mut out).map(|n| out[..n].to_vec())
-    }
-
-    #[test]
-    fn base64_matches_the_reference() {
-        let mut state = 0x1234_5678u32;
-        for len in 0..200 {
-            let data: Vec<u8> = (0..len)
-                .map(|_| {
-                    state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                    (state >> 16) as u8
-                })
-                .collect();
-            let text = STANDARD.encode(&data);
-            assert_eq!(decode(text.as_bytes()), Ok(data.clone()), "{text}");
-            // Wrapped at 64 columns with CRLF, as PEM writers do.
-            let wrapped: Vec<u8> = text
-                .as_bytes()
-                .chunks(64)
-                .flat_map(|line| line.iter().copied().chain(*b"\r\n"))
-                .collect();
-            assert_eq!(decode(&wrapped), Ok(data));
-        }
-    }
-
-    #[test]
-    fn base64_agrees_with_the_reference_on_odd_inputs() {
-        let cases: &[&[u8]] = &[
-            b"",
-            b"=",
-            b"==",
-            b"A",
-            b"AA",
-            b"AAA",
-            b"AAAA",
-            b"AA==",
-            b"AA=",
-            b"AB==",
-            b"AAB=",
-            b"AAA=",
-            b"A===",
-            b"====",
-            b"AA==AA==",
-            b"AAAA====",
-            b"Zg==",
-            b"Zh==",
-            b"Zm8=",
-            b"Zm9=",
-            b"-_8=",
-            b"Zm9v",
-            b"Zm9vYg",
-            b"Zm9v\x00",
-            b"Zm9v\xc3\xa9",
-        ];
-        for &text in cases {
-            let reference = STANDARD.decode(text).map_err(|_| PemError::BadBase64);
-            assert_eq!(decode(text), reference, "{}", String::from_utf8_lossy(text));
-        }
-        // Whitespace anywhere is skipped; the reference takes none.
-        assert_eq!(decode(b" Zm\t9v\r\nYg = = \n"), Ok(b"foob".to_vec()));
-    }
-
-    #[test]
-    fn base64_reports_a_small_buffer() {
-        let mut out = [0u8; 2];
-        assert_eq!(decode_base64(b"Zm9v", &mut out), Err(PemError::TooLarge));
-        let mut out = [0u8; 3];
-        assert_eq!(decode_base64(b"Zm9v", &mut out), Ok(3));
-    }
 
     #[test]
     fn finds_blocks_among_text() {

@@ -5,7 +5,7 @@
 use core::mem::size_of;
 
 use super::{BorrowedFd, CStr, OwnedFd, Result};
-use syscalls::{Sysno, syscall2, syscall3, syscall4};
+use syscalls::{Sysno, syscall2, syscall3, syscall4, syscall5, syscall6};
 
 flags! {
     /// `O_*` flags for `openat`/`openat2` (include/uapi/asm-generic/fcntl.h).
@@ -18,6 +18,22 @@ flags! {
         NOFOLLOW = 0o400000;
         CLOEXEC = 0o2000000;
         PATH = 0o10000000;
+        /// `O_TMPFILE | O_WRONLY` (`__O_TMPFILE | O_DIRECTORY`): an unnamed
+        /// file in the directory opened, for uploads (open(2)).
+        TMPFILE = 0o20200001;
+    }
+}
+
+/// The mode of files the server creates (uploads), before the umask.
+const CREATE_MODE: u64 = 0o666;
+
+/// The mode argument for `flags`: the kernel wants one only when a file
+/// is created (openat2(2) refuses a mode otherwise).
+fn mode_for(flags: Open) -> u64 {
+    if flags.0 & Open::TMPFILE.0 == Open::TMPFILE.0 {
+        CREATE_MODE
+    } else {
+        0
     }
 }
 
@@ -41,7 +57,7 @@ struct OpenHow {
 pub fn openat2(dir: BorrowedFd, path: CStr, flags: Open, resolve: Resolve) -> Result<OwnedFd> {
     let how = OpenHow {
         flags: flags.0,
-        mode: 0,
+        mode: mode_for(flags),
         resolve: resolve.0,
     };
     // SAFETY: the kernel reads the NUL-terminated `path` and `how`, both
@@ -67,10 +83,77 @@ pub fn openat(dir: BorrowedFd, path: CStr, flags: Open) -> Result<OwnedFd> {
             dir.0 as usize,
             path.ptr(),
             flags.0 as usize,
-            0,
+            mode_for(flags) as usize,
         )
     }?;
     Ok(OwnedFd::from_ret(ret))
+}
+
+/// linkat(2) with `AT_EMPTY_PATH`: gives the file open as `file` (an
+/// `O_TMPFILE`) the name `name` in `dir`; `EEXIST` if the name is taken.
+pub fn linkat(file: BorrowedFd, dir: BorrowedFd, name: CStr) -> Result<()> {
+    const AT_EMPTY_PATH: usize = 0x1000;
+    // SAFETY: the kernel reads the NUL-terminated `name` and the empty
+    // string literal, both live for the call.
+    unsafe {
+        syscall5(
+            Sysno::linkat,
+            file.0 as usize,
+            c"".as_ptr() as usize,
+            dir.0 as usize,
+            name.ptr(),
+            AT_EMPTY_PATH,
+        )
+    }?;
+    Ok(())
+}
+
+/// renameat(2): renames `from` to `to`, both in `dir`, replacing `to`.
+pub fn renameat(dir: BorrowedFd, from: CStr, to: CStr) -> Result<()> {
+    // SAFETY: the kernel reads the two NUL-terminated names, borrowed for
+    // the call.
+    unsafe {
+        syscall4(
+            Sysno::renameat,
+            dir.0 as usize,
+            from.ptr(),
+            dir.0 as usize,
+            to.ptr(),
+        )
+    }?;
+    Ok(())
+}
+
+/// pipe2(2) with `O_CLOEXEC | O_NONBLOCK`: (read end, write end).
+pub fn pipe2() -> Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0i32; 2];
+    let flags = Open::CLOEXEC.with(Open::NONBLOCK);
+    // SAFETY: the kernel writes two `int`s into `fds`, borrowed mutably.
+    unsafe { syscall2(Sysno::pipe2, fds.as_mut_ptr() as usize, flags.0 as usize) }?;
+    let [read, write] = fds;
+    Ok((
+        OwnedFd::from_ret(read as usize),
+        OwnedFd::from_ret(write as usize),
+    ))
+}
+
+/// splice(2) of up to `len` bytes from `from` to `to` (one of them a
+/// pipe), at their current offsets, without blocking on the pipe
+/// (`SPLICE_F_MOVE | SPLICE_F_NONBLOCK`).
+pub fn splice(from: BorrowedFd, to: BorrowedFd, len: usize) -> Result<usize> {
+    const SPLICE_F_MOVE_NONBLOCK: usize = 1 | 2;
+    // SAFETY: no memory is passed: both offsets are null.
+    unsafe {
+        syscall6(
+            Sysno::splice,
+            from.0 as usize,
+            0,
+            to.0 as usize,
+            0,
+            len,
+            SPLICE_F_MOVE_NONBLOCK,
+        )
+    }
 }
 
 /// The kernel's `struct stat` on x86_64 (arch/x86/include/uapi/asm/stat.h).
