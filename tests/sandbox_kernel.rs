@@ -6,7 +6,10 @@
 //! not allocate). `sandbox_server.rs` checks the running server.
 
 use httpd::rt::sys::{self, BorrowedFd, CStr, Errno, Open, Prctl, SockFilter};
-use httpd::sandbox::{Mode, SUPERVISOR_FILTER, WORKER_FILTER, install, landlock};
+use httpd::sandbox::{
+    Mode, SUPERVISOR_FILTER, UPLOAD_SUPERVISOR_FILTER, UPLOAD_WORKER_FILTER, WORKER_FILTER,
+    install, landlock,
+};
 
 /// How a forked child ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -244,4 +247,123 @@ fn landlock_confines_reads_to_the_root() {
     });
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(end, End::Exited(0), "Landlock ABI {abi}");
+}
+
+/// `--upload`'s filter (issue 9) adds exactly what uploads make: linkat,
+/// renameat, pipe2, splice, and openat with `O_WRONLY | O_TMPFILE`, never
+/// `O_CREAT`, `O_TRUNC`, `O_APPEND` or `O_RDWR`. Without `--upload` all of
+/// that still kills the worker.
+#[test]
+fn upload_filter_adds_only_what_uploads_make() {
+    const O_TMPFILE_WRONLY: i64 = 0o20200001;
+    let upload_calls = || {
+        raw(libc::SYS_linkat, [-1, 0, -1, 0, 0x1000, 0]);
+        raw(libc::SYS_renameat, [-1, 0, -1, 0, 0, 0]);
+        raw(libc::SYS_splice, [-1, 0, -1, 0, 0, 0]);
+        raw(libc::SYS_pipe2, [0, 0, 0, 0, 0, 0]);
+        raw(libc::SYS_openat, [-100, 0, O_TMPFILE_WRONLY, 0o666, 0, 0]);
+    };
+    for filter in [&UPLOAD_WORKER_FILTER[..], &UPLOAD_SUPERVISOR_FILTER[..]] {
+        assert_eq!(filtered(filter, Mode::On, upload_calls), End::Exited(0));
+        for flags in [0o100 | 1, 0o1000 | 1, 0o2000 | 1, 0o2] {
+            let end = filtered(filter, Mode::On, || {
+                raw(libc::SYS_openat, [-100, 0, flags, 0o666, 0, 0]);
+            });
+            assert_eq!(end, SIGSYS, "openat flags {flags:o}");
+        }
+        let end = filtered(filter, Mode::On, || {
+            raw(libc::SYS_socket, [2, 1, 0, 0, 0, 0]);
+        });
+        assert_eq!(end, SIGSYS);
+    }
+    let calls: [(i64, [i64; 6]); 5] = [
+        (libc::SYS_linkat, [-1, 0, -1, 0, 0x1000, 0]),
+        (libc::SYS_renameat, [-1, 0, -1, 0, 0, 0]),
+        (libc::SYS_splice, [-1, 0, -1, 0, 0, 0]),
+        (libc::SYS_pipe2, [0; 6]),
+        (libc::SYS_openat, [-100, 0, O_TMPFILE_WRONLY, 0o666, 0, 0]),
+    ];
+    for (nr, args) in calls {
+        for filter in [&WORKER_FILTER[..], &SUPERVISOR_FILTER[..]] {
+            let end = filtered(filter, Mode::On, || {
+                raw(nr, args);
+            });
+            assert_eq!(end, SIGSYS, "syscall {nr} without --upload");
+        }
+    }
+}
+
+/// `--upload`'s Landlock rule: an unnamed file can be made, written and
+/// linked beneath the root (and renamed over a file); outside the root
+/// nothing, and no directory is made even beneath it. Without `upload`,
+/// not even the unnamed file.
+#[test]
+fn landlock_upload_rights_stay_beneath_the_root() {
+    let Ok(abi) = sys::landlock_abi_version() else {
+        println!("note: this kernel has no Landlock; skipped");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("httpd-landlock-up-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("www/sub")).unwrap();
+    std::fs::create_dir_all(dir.join("out")).unwrap();
+    std::fs::write(dir.join("www/sub/old.txt"), b"old").unwrap();
+    let open_dir = |p: &std::path::Path| {
+        let c = cstr(p.to_str().unwrap());
+        sys::openat(
+            BorrowedFd::CWD,
+            CStr::new(c.as_bytes_with_nul()).unwrap(),
+            Open::RDONLY.with(Open::DIRECTORY).with(Open::CLOEXEC),
+        )
+        .unwrap()
+    };
+    let root = open_dir(&dir.join("www"));
+    let sub = open_dir(&dir.join("www/sub"));
+    let out = open_dir(&dir.join("out"));
+    let dot = CStr::new(b".\0").unwrap();
+    let tmp = Open::TMPFILE.with(Open::CLOEXEC);
+    let new_dir = cstr(dir.join("www/sub/d").to_str().unwrap());
+    for upload in [true, false] {
+        let end = in_child(|| {
+            if sys::prctl(Prctl::SET_NO_NEW_PRIVS, 1).is_err()
+                || landlock(abi, root.as_fd(), upload).is_err()
+            {
+                return 10;
+            }
+            let made = sys::openat(sub.as_fd(), dot, tmp);
+            if !upload {
+                return if made.err() == Some(Errno::EACCES) {
+                    0
+                } else {
+                    11
+                };
+            }
+            let Ok(file) = made else { return 12 };
+            if sys::write(file.as_fd(), b"new").is_err() {
+                return 13;
+            }
+            if sys::linkat(file.as_fd(), sub.as_fd(), CStr::new(b"new.txt\0").unwrap()).is_err() {
+                return 14;
+            }
+            let from = CStr::new(b"new.txt\0").unwrap();
+            if sys::renameat(sub.as_fd(), from, CStr::new(b"old.txt\0").unwrap()).is_err() {
+                return 15;
+            }
+            if sys::openat(out.as_fd(), dot, tmp).err() != Some(Errno::EACCES) {
+                return 16;
+            }
+            let mkdir = raw(
+                libc::SYS_mkdirat,
+                [-100, new_dir.as_ptr() as i64, 0o755, 0, 0, 0],
+            );
+            if mkdir != -1 {
+                return 17;
+            }
+            0
+        });
+        assert_eq!(end, End::Exited(0), "upload {upload}, Landlock ABI {abi}");
+    }
+    assert_eq!(std::fs::read(dir.join("www/sub/old.txt")).unwrap(), b"new");
+    assert!(!dir.join("www/sub/new.txt").exists() && !dir.join("www/sub/d").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -701,10 +701,8 @@ fn pipelined_request_after_upload() {
     }
     // And a second upload on the same connection, written later.
     let mut s = server.connect();
-    s.write_all(
-        &format!("PUT /up/k1 HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nk1").into_bytes(),
-    )
-    .unwrap();
+    s.write_all(b"PUT /up/k1 HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nk1")
+        .unwrap();
     assert_put_ok(&read_response(&mut s, false), 201, "/up/k1");
     s.write_all(&with_body("PUT", "/up/k2", &[], b"k2"))
         .unwrap();
@@ -787,8 +785,24 @@ fn curl_form_backslash_in_name() {
         &["-F", "file=@back\\slash.txt", &url(&server, "/up/")],
         src.path(),
     );
-    assert_eq!(c.status, 303, "{}", c.all_heads);
-    fx.assert_tree(&before, &[("root/up/back\\slash.txt", b"b\n")]);
+    let after_first = c.status;
+    // A name ending in a backslash is sent as `filename="end\"`.
+    src.write("end\\", "e\n");
+    let c2 = curl(&["-F", "file=@end\\", &url(&server, "/up/")], src.path());
+    assert_eq!(
+        (after_first, c2.status),
+        (303, 303),
+        "{}\n{}",
+        c.all_heads,
+        c2.all_heads
+    );
+    fx.assert_tree(
+        &before,
+        &[
+            ("root/up/back\\slash.txt", b"b\n"),
+            ("root/up/end\\", b"e\n"),
+        ],
+    );
 }
 
 /// A hand-made form sent in two writes split at every byte of the body
@@ -1075,6 +1089,7 @@ fn timeout_mid_upload_leaves_nothing() {
     ))
     .unwrap();
     s.write_all(&body[..body.len() / 2]).unwrap();
+    let sent = Instant::now();
     // Read until the server closes (WAIT is far more than 2 s); whatever it
     // says, if anything, is not a success.
     let mut got = Vec::new();
@@ -1087,6 +1102,7 @@ fn timeout_mid_upload_leaves_nothing() {
             Err(_) => break false,
         }
     };
+    println!("closed {:?} after the last byte", sent.elapsed());
     assert!(closed, "the server did not close the idle upload");
     let text = String::from_utf8_lossy(&got);
     assert!(got.is_empty() || !text.starts_with("HTTP/1.1 2"), "{text}");
@@ -1187,7 +1203,7 @@ fn if_none_match_star_is_412() {
     let b = fx.start(&["--upload-overwrite"]);
     let before = fx.tree();
     for server in [&a, &b] {
-        let r = put(&server, "/up/old.txt", b"new", &["If-None-Match: *"]);
+        let r = put(server, "/up/old.txt", b"new", &["If-None-Match: *"]);
         assert_eq!(r.status, 412, "{r:?}");
         // Before the body, with Expect.
         let mut s = server.connect();
@@ -1477,18 +1493,27 @@ fn listing_form_only_with_upload() {
         html.contains("<form method=\"post\" enctype=\"multipart/form-data\">"),
         "{html}"
     );
-    let input = html
+    // The upload form (the listing has other forms, e.g. the tar one).
+    let form = html
+        .split("<form")
+        .find(|f| f.contains("multipart/form-data"))
+        .and_then(|f| f.split("</form>").next())
+        .unwrap_or_else(|| panic!("no upload form: {html}"));
+    let input = form
         .split("<input")
         .nth(1)
         .and_then(|s| s.split('>').next())
-        .unwrap_or_else(|| panic!("no input: {html}"));
+        .unwrap_or_else(|| panic!("no input: {form}"));
     assert!(input.contains("type=\"file\""), "{input}");
     assert!(input.contains("name=\"file\""), "{input}");
     assert!(input.contains(" multiple"), "{input}");
+    assert_eq!(html.matches("multipart/form-data").count(), 1, "{html}");
     let r = off.get("/up/", &[]);
     assert_eq!(r.status, 200);
-    assert!(!r.text().contains("<form"), "{}", r.text());
-    assert!(!r.text().contains("type=\"file\""), "{}", r.text());
+    let html = r.text();
+    assert!(!html.contains("method=\"post\""), "{html}");
+    assert!(!html.contains("multipart/form-data"), "{html}");
+    assert!(!html.contains("type=\"file\""), "{html}");
 }
 
 // ---------------------------------------------------------------------------
@@ -1634,7 +1659,7 @@ frame.onload = function () {
   loads++;
   var doc = frame.contentDocument;
   if (loads === 1) {
-    var form = doc.querySelector('form');
+    var form = doc.querySelector('form[enctype="multipart/form-data"]');
     var input = form.querySelector('input[type=file]');
     var dt = new DataTransfer();
     dt.items.add(new File(['from chromium\n'], 'chromium one.txt', {type: 'text/plain'}));

@@ -23,7 +23,7 @@
 
 use httpd::buf::Buf;
 use httpd::cli::{
-    Bind, Command, DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT, DEFAULT_TIMEOUT_SECS,
+    Bind, Command, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_PORT, DEFAULT_TIMEOUT_SECS,
     MAX_CONNECTIONS_LIMIT, MAX_HEADER_BYTES, MAX_HEADERS, parse,
 };
 use httpd::addr::{format_ipv4, format_ipv6, parse_ipv4, parse_ipv6};
@@ -72,6 +72,10 @@ struct Settings<'a> {
     flags: [bool; 5],
     user: Option<UserSpec<'a>>,
     sandbox: Mode,
+    /// `--auth-file`, `--auth`; `--upload`, `--upload-overwrite`,
+    /// `--max-upload`.
+    auth: (Option<Vec<u8>>, Option<Vec<u8>>),
+    upload: (bool, bool, u64),
 }
 
 fn command_line(args: &[&[u8]]) {
@@ -100,6 +104,8 @@ fn command_line(args: &[&[u8]]) {
                 flags: [o.listing, o.hide_dotfiles, o.cors, o.spa, c.quiet],
                 user: c.user,
                 sandbox: c.sandbox,
+                auth: (c.auth_file.map(<[u8]>::to_vec), c.auth.map(<[u8]>::to_vec)),
+                upload: (o.upload, o.overwrite, o.max_upload),
             };
             assert_eq!(&have, w, "{shown:?}");
         }
@@ -130,6 +136,8 @@ fn reference<'a>(args: &[&'a [u8]]) -> Option<Want<'a>> {
         flags: [true, false, false, false, false],
         user: None,
         sandbox: Mode::On,
+        auth: (None, None),
+        upload: (false, false, DEFAULT_MAX_UPLOAD_BYTES),
     };
     let mut port_seen = false;
     let mut rest = args.iter();
@@ -155,6 +163,11 @@ fn reference<'a>(args: &[&'a [u8]]) -> Option<Want<'a>> {
             b"-q" | b"--quiet" => "quiet",
             b"--user" => "user",
             b"--sandbox" => "sandbox",
+            b"--auth-file" => "auth-file",
+            b"--auth" => "auth",
+            b"--upload" => "upload",
+            b"--upload-overwrite" => "upload-overwrite",
+            b"--max-upload" => "max-upload",
             _ if inline.is_none() && !port_seen && arg.first().is_some_and(u8::is_ascii_digit) => {
                 s.port = number(arg, 0, 65_535)? as u16;
                 port_seen = true;
@@ -170,6 +183,8 @@ fn reference<'a>(args: &[&'a [u8]]) -> Option<Want<'a>> {
             "no-listing",
             "hide-dotfiles",
             "quiet",
+            "upload",
+            "upload-overwrite",
         ];
         let value = match inline {
             _ if flag.contains(&name) && inline.is_some() => return None,
@@ -223,10 +238,39 @@ fn reference<'a>(args: &[&'a [u8]]) -> Option<Want<'a>> {
                     _ => return None,
                 }
             }
+            "auth-file" => s.auth.0 = Some(value.to_vec()),
+            "auth" if !value.contains(&b':') => return None,
+            "auth" => s.auth.1 = Some(value.to_vec()),
+            "upload" => s.upload.0 = true,
+            "upload-overwrite" => (s.upload.0, s.upload.1) = (true, true),
+            "max-upload" => s.upload.2 = size(value)?,
             _ => unreachable!(),
         }
     }
     Some(Want::Serve(s))
+}
+
+/// `--max-upload`: digits, then an optional K, M, G or T (either case,
+/// powers of 1024) and an optional `B`/`iB`/`b`; 1 byte to 2^50.
+fn size(s: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(s).ok()?;
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = text.split_at(digits);
+    let mut chars = unit.chars();
+    let shift = match chars.next().map(|c| c.to_ascii_uppercase()) {
+        None => 0,
+        Some('K') => 10,
+        Some('M') => 20,
+        Some('G') => 30,
+        Some('T') => 40,
+        _ => return None,
+    };
+    if !["", "B", "iB", "b"].contains(&chars.as_str()) || digits == 0 {
+        return None;
+    }
+    let n: u128 = number.parse().ok()?;
+    let bytes = n.checked_shl(shift)?;
+    (1..=1u128 << 50).contains(&bytes).then_some(bytes as u64)
 }
 
 /// A decimal (digits only) in `min..=max`.

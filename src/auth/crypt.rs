@@ -56,12 +56,14 @@ pub const MAX_SHA_CRYPT_SALT_BYTES: usize = 16;
 /// Blowfish key schedule's 18 words).
 const BCRYPT_KEY_BYTES: usize = 72;
 
-/// The characters of a bcrypt salt (16 bytes) and of its digest (23 bytes).
+/// The characters of a bcrypt salt (16 bytes).
 const BCRYPT_SALT_CHARS: usize = 22;
+/// The characters of a bcrypt digest (23 bytes).
 const BCRYPT_DIGEST_CHARS: usize = 31;
 
-/// The characters of a SHA-256-crypt and a SHA-512-crypt digest.
+/// The characters of a SHA-256-crypt digest (32 bytes).
 const SHA256_DIGEST_CHARS: usize = 43;
+/// The characters of a SHA-512-crypt digest (64 bytes).
 const SHA512_DIGEST_CHARS: usize = 86;
 
 /// The longest encoded digest, for the buffers verification encodes into.

@@ -207,18 +207,25 @@ impl TarStream {
         head: &[u8],
         out: &mut [u8],
     ) -> Piece<'a> {
+        // Headers, padding, the trailer and bodies that fit are gathered
+        // in `out` and go in one send: a tree of small files costs a send
+        // per bufferful, not three per file. Larger bodies go with
+        // sendfile.
+        let mut filled = 0;
+        let mut sendfile = None;
         loop {
             let left = self.end.saturating_sub(self.pos);
-            if left == 0 {
-                return Piece::Done;
+            let free = out.get_mut(filled..).unwrap_or_default();
+            let room = (free.len() as u64).min(left);
+            if room == 0 {
+                break;
             }
-            let room = (out.len() as u64).min(left);
-            if !self.in_member {
+            let n = if !self.in_member {
                 // The trailer: `TRAILER_BYTES` of zeros.
-                return Piece::Out(zeros(out, room));
-            }
-            let at = self.pos - self.member_at;
-            if at < self.header_len {
+                zeros(free, room)
+            } else if let Some(at) = Some(self.pos - self.member_at)
+                && at < self.header_len
+            {
                 let mut rec = [0u8; MAX_RECORD_BYTES];
                 let mut mem = [0u8; MAX_HEADER_BYTES];
                 let mut header = Buf::new(&mut mem);
@@ -228,44 +235,64 @@ impl TarStream {
                     tar::header(&m, &mut header);
                 }
                 let bytes = header.as_bytes().get(at as usize..).unwrap_or_default();
-                let n = crate::buf::copy(out.get_mut(..room as usize).unwrap_or_default(), bytes);
+                let n = crate::buf::copy(free.get_mut(..room as usize).unwrap_or_default(), bytes);
                 if n == 0 {
                     // The manifest cannot be read back: end the response.
-                    return Piece::Done;
+                    break;
                 }
-                self.pos += n as u64;
-                return Piece::Out(n);
-            }
-            let body_at = at - self.header_len;
-            if body_at < self.size {
+                n
+            } else if let Some(body_at) = Some(at_body(self))
+                && body_at < self.size
+            {
                 let count = (self.size - body_at).min(left);
                 if self.file.is_none() && !self.short {
                     self.file = self.open(root, head);
                     self.short = self.file.is_none();
                 }
-                match (&self.file, self.short) {
-                    (Some(file), false) => {
-                        return Piece::File {
-                            file: file.as_fd(),
-                            offset: body_at,
-                            count: count as usize,
-                        };
+                let fits = count <= room;
+                let read = match (&self.file, fits) {
+                    (Some(file), true) => {
+                        let into = free.get_mut(..count as usize).unwrap_or_default();
+                        Some(sys::pread(file.as_fd(), into, body_at))
                     }
-                    _ => {
-                        let n = zeros(out, room.min(count));
-                        self.pos += n as u64;
-                        return Piece::Out(n);
+                    _ => None,
+                };
+                match (read, self.file.is_some()) {
+                    // A body that fits goes with the rest; a short read
+                    // means the file shrank.
+                    (Some(Ok(n)), _) if n > 0 => n,
+                    (Some(_), _) => {
+                        self.cut_short();
+                        continue;
                     }
+                    (None, true) => {
+                        if filled == 0 {
+                            sendfile = Some((body_at, count as usize));
+                        }
+                        break;
+                    }
+                    (None, false) => zeros(free, room.min(count)),
                 }
-            }
-            let pad_at = body_at - self.size;
-            let pad = tar::padding(self.size);
-            if pad_at < pad {
-                let n = zeros(out, room.min(pad - pad_at));
-                self.pos += n as u64;
-                return Piece::Out(n);
-            }
-            self.advance();
+            } else {
+                let pad_at = at_body(self) - self.size;
+                let pad = tar::padding(self.size);
+                if pad_at >= pad {
+                    self.advance();
+                    continue;
+                }
+                zeros(free, room.min(pad - pad_at))
+            };
+            filled += n;
+            self.pos += n as u64;
+        }
+        match (&self.file, sendfile) {
+            (Some(file), Some((offset, count))) => Piece::File {
+                file: file.as_fd(),
+                offset,
+                count,
+            },
+            _ if filled == 0 => Piece::Done,
+            _ => Piece::Out(filled),
         }
     }
 
@@ -283,6 +310,12 @@ impl TarStream {
         let file = root.open_file(CStr::new(src.get(..len)?)?).ok()?;
         sys::fstat(file.as_fd()).ok()?.is_file().then_some(file)
     }
+}
+
+/// Where the next byte falls in the current member's body (past its end
+/// when it is in the padding).
+fn at_body(t: &TarStream) -> u64 {
+    t.pos - t.member_at - t.header_len
 }
 
 /// Fills `n` bytes of `out` with zeros; returns how many.

@@ -296,8 +296,9 @@ impl Upload {
             Framing::Length(remaining) => *remaining == 0,
             Framing::Chunked(decoder) => decoder.is_done(),
         };
-        if framed && self.pending == 0 && self.form.is_some() && !self.form_done {
-            // The body ended inside the form.
+        if framed && self.form.is_some() && !self.form_done {
+            // The body ended inside the form: what the parser holds back
+            // (a possible delimiter) will never be completed.
             return Err(Status::BadRequest);
         }
         Ok((len, framed && self.pending == 0))
@@ -452,9 +453,10 @@ pub fn finish(
             // The body may be unread: the connection closes.
             return super::error(site, out, status, b"", false, http10, false);
         }
-        (Ok(true), _) => Status::NoContent,
+        (Ok(true), Method::Put) => Status::NoContent,
         (Ok(false), Method::Put) => Status::Created,
-        (Ok(false), _) => Status::SeeOther,
+        // A form goes back to its listing, whatever it replaced.
+        (Ok(_), _) => Status::SeeOther,
     };
     out.truncate(0);
     response::start(out, status, &site.common);
