@@ -562,10 +562,18 @@ fn send_file(
 }
 
 /// The client's address as 16 bytes, IPv4 as IPv4-mapped IPv6: the key
-/// of `--auth`'s per-client failure count.
+/// of `--auth`'s per-client failure count. An IPv6 client is counted by
+/// its /64, the prefix one host or home network gets (RFC 4291 §2.5.1):
+/// one attacker has 2^64 addresses but one /64.
 fn client_key(peer: &SockAddr) -> [u8; 16] {
     if peer.family != sys::AF_INET {
-        return peer.v6;
+        let mut key = peer.v6;
+        if crate::addr::ipv4_mapped(&key).is_none() {
+            for b in key.iter_mut().skip(8) {
+                *b = 0;
+            }
+        }
+        return key;
     }
     let mut key = [0u8; 16];
     key[10] = 0xff;
