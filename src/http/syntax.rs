@@ -196,7 +196,8 @@ mod tests {
 
     #[test]
     fn field_lines() {
-        let cases: &[(&[u8], Option<(&[u8], &[u8])>)] = &[
+        type Want = Option<(&'static [u8], &'static [u8])>;
+        let cases: &[(&[u8], Want)] = &[
             (b"A: b", Some((b"A", b" b"))),
             (b"A:", Some((b"A", b""))),
             (b"X-y:\tv \xff\"\\", Some((b"X-y", b"\tv \xff\"\\"))),

@@ -5,6 +5,7 @@
 //! socket would block or the connection is finished.
 
 use crate::buf::Buf;
+use crate::http::response::Status;
 use crate::log::Log;
 use crate::rt::sys::{self, BorrowedFd, Epoll, Errno, Msg, OwnedFd, SHUT_WR, SockAddr};
 use crate::serve::tar::Piece;
@@ -294,17 +295,14 @@ impl Conn {
                             self.state = State::Writing;
                             continue;
                         }
-                        if let Some(log) = cx.log.as_deref_mut() {
-                            let line = first_line(buffered);
-                            log.record(
-                                &self.peer,
-                                self.user,
-                                cx.wall,
-                                line,
-                                reply.status.code(),
-                                reply.body_len,
-                            );
-                        }
+                        log(
+                            cx,
+                            &self.peer,
+                            self.user,
+                            buffered,
+                            reply.status,
+                            reply.body_len,
+                        );
                         self.deadline = cx.now + cx.timeout_secs;
                         self.state = State::Writing;
                         answered += 1;
@@ -341,8 +339,8 @@ impl Conn {
                         #[cfg(feature = "tls")]
                         Err(_) if self.tls.as_ref().is_some_and(Tls::plain_http) => {
                             let received = self.tls.as_ref().map(Tls::received);
-                            let line = first_line(received.unwrap_or_default());
-                            self.out_len = refuse_plain_http(self.out, &self.peer, line, cx);
+                            let head = received.unwrap_or_default();
+                            self.out_len = refuse_plain_http(self.out, &self.peer, head, cx);
                             self.sent = 0;
                             (self.keep_alive, self.linger, self.body) = (false, true, Body::None);
                             self.deadline = cx.now + cx.timeout_secs;
@@ -535,15 +533,21 @@ impl Conn {
 /// the HTTPS port, as nginx does, and logs it; returns its length. The
 /// connection then closes.
 #[cfg(feature = "tls")]
-fn refuse_plain_http(out: &mut [u8], peer: &SockAddr, line: &[u8], cx: &mut Cx) -> usize {
-    use crate::http::response::{self, Status};
+fn refuse_plain_http(out: &mut [u8], peer: &SockAddr, head: &[u8], cx: &mut Cx) -> usize {
     let mut out = Buf::new(out);
     let status = Status::BadRequest;
-    let len = response::error(&mut out, status, &cx.site.common, b"", false, false, false);
-    if let Some(log) = cx.log.as_deref_mut() {
-        log.record(peer, b"", cx.wall, line, status.code(), len);
-    }
+    let len =
+        crate::http::response::error(&mut out, status, &cx.site.common, b"", false, false, false);
+    log(cx, peer, b"", head, status, len);
     out.len()
+}
+
+/// Logs the answer (`status`, `len` body bytes) to the request at the
+/// start of `head`.
+fn log(cx: &mut Cx, peer: &SockAddr, user: &[u8], head: &[u8], status: Status, len: u64) {
+    if let Some(log) = cx.log.as_deref_mut() {
+        log.record(peer, user, cx.wall, first_line(head), status.code(), len);
+    }
 }
 
 /// sendfile(2), or through the connection's TLS layer when it has one.

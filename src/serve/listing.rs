@@ -23,20 +23,26 @@ pub const MAX_LISTINGS_PER_TURN: u32 = 1;
 pub const PAGE_BYTES: usize = 2 * 1024 * 1024;
 
 impl Cx<'_, '_, '_> {
+    /// The right to read a whole directory (a listing, a tar download)
+    /// in this loop turn, or the answer for now: `Later` when this turn's
+    /// render is done or others wait in line first (this one comes in a
+    /// later turn, and other clients are answered in between), `503` past
+    /// the cap on pages held, before anything is read.
+    pub(super) fn render_turn(&mut self, scratch: &mut Scratch) -> Result<PageTicket, Reply> {
+        if scratch.renders_left == 0 || (scratch.line_waiting && !scratch.in_line) {
+            return Err(Reply::later());
+        }
+        scratch.renders_left -= 1;
+        PageTicket::take().ok_or_else(|| self.error(Status::ServiceUnavailable, b""))
+    }
+
     /// Reads, sorts and renders a listing into a memfd, sent like a file.
     /// HEAD renders it too, for its exact `Content-Length`, so it takes a
     /// ticket and ends the connection's turn just the same.
     pub(super) fn listing(&mut self, scratch: &mut Scratch, rel: &[u8], dir: OwnedFd) -> Reply {
-        // This turn's listing is done, or others wait in line first: this
-        // one comes in a later turn, and other clients are answered in
-        // between.
-        if scratch.renders_left == 0 || (scratch.line_waiting && !scratch.in_line) {
-            return Reply::later();
-        }
-        scratch.renders_left -= 1;
-        // Past the cap, refuse before reading and rendering anything.
-        let Some(ticket) = PageTicket::take() else {
-            return self.error(Status::ServiceUnavailable, b"");
+        let ticket = match self.render_turn(scratch) {
+            Ok(ticket) => ticket,
+            Err(reply) => return reply,
         };
         let json = encoding::wants_json(self.req.accept);
         let mut entries = [Entry::EMPTY; MAX_LISTING_ENTRIES];

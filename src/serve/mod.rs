@@ -98,18 +98,26 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// `Turn::Later`: no answer yet; the rest is unused.
-    fn later() -> Reply {
+    /// A reply that goes on with the connection's turn; `consumed` and
+    /// `linger` are set by `respond`, `user` by `answer`.
+    fn new(status: Status, body: Body, body_len: u64, keep_alive: bool) -> Reply {
         Reply {
-            status: Status::ServiceUnavailable,
-            body: Body::None,
-            body_len: 0,
-            keep_alive: false,
+            status,
+            body,
+            body_len,
+            keep_alive,
             consumed: 0,
             linger: false,
-            turn: Turn::Later,
+            turn: Turn::Continue,
             user: b"",
         }
+    }
+
+    /// `Turn::Later`: no answer yet; the rest is unused.
+    fn later() -> Reply {
+        let mut reply = Reply::new(Status::ServiceUnavailable, Body::None, 0, false);
+        reply.turn = Turn::Later;
+        reply
     }
 }
 
@@ -283,16 +291,7 @@ fn error(
         http10,
         head,
     );
-    Reply {
-        status,
-        body: Body::None,
-        body_len,
-        keep_alive: keep,
-        consumed: 0,
-        linger: false,
-        turn: Turn::Continue,
-        user: b"",
-    }
+    Reply::new(status, Body::None, body_len, keep)
 }
 
 /// One request in progress.
@@ -333,16 +332,7 @@ impl Cx<'_, '_, '_> {
             return self.error(Status::InternalServerError, b"");
         }
         let body = if self.head_only { Body::None } else { body };
-        Reply {
-            status,
-            body,
-            body_len,
-            keep_alive: self.keep_alive,
-            consumed: 0,
-            linger: false,
-            turn: Turn::Continue,
-            user: b"",
-        }
+        Reply::new(status, body, body_len, self.keep_alive)
     }
 
     /// OPTIONS: the allowed methods, and a CORS preflight answer.

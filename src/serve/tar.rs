@@ -86,12 +86,9 @@ impl Cx<'_, '_, '_> {
     /// listing it reads the whole tree, so it takes a page ticket and ends
     /// the connection's turn.
     pub(super) fn tar(&mut self, scratch: &mut Scratch, rel: &[u8], dir: OwnedFd) -> Reply {
-        if scratch.renders_left == 0 || (scratch.line_waiting && !scratch.in_line) {
-            return Reply::later();
-        }
-        scratch.renders_left -= 1;
-        let Some(ticket) = PageTicket::take() else {
-            return self.error(Status::ServiceUnavailable, b"");
+        let ticket = match self.render_turn(scratch) {
+            Ok(ticket) => ticket,
+            Err(reply) => return reply,
         };
         let top = top_of(rel);
         let hide = self.site.options.hide_dotfiles;

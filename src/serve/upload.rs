@@ -15,7 +15,7 @@
 //! space), and `finish` writes the answer: `201` (`204` for a replaced
 //! file) with `Location` for a PUT, `303` back to the listing for a form.
 
-use super::{Body, Cx, Reply, Site, Turn, status_for_errno};
+use super::{Body, Cx, Reply, Site, status_for_errno};
 use crate::buf::Buf;
 use crate::fs::path::{self, MAX_PATH_BYTES};
 use crate::fs::root::{DOT, NAME_MAX_BYTES};
@@ -168,16 +168,7 @@ impl Cx<'_, '_, '_> {
             self.out.push(CONTINUE);
         }
         let keep_alive = !req.close && (!self.http10 || req.keep_alive) && !self.site.closing;
-        Reply {
-            status: Status::Continue,
-            body: Body::Upload(up),
-            body_len: 0,
-            keep_alive,
-            consumed: 0,
-            linger: false,
-            turn: Turn::Continue,
-            user: b"",
-        }
+        Reply::new(Status::Continue, Body::Upload(up), 0, keep_alive)
     }
 }
 
@@ -482,16 +473,7 @@ pub fn finish(
             false,
         );
     }
-    Reply {
-        status,
-        body: Body::None,
-        body_len: 0,
-        keep_alive,
-        consumed: 0,
-        linger: false,
-        turn: Turn::Continue,
-        user: b"",
-    }
+    Reply::new(status, Body::None, 0, keep_alive)
 }
 
 /// Uploads this worker process holds open (workers are processes, so a

@@ -7,7 +7,7 @@
 //! (or refused) the answer is written and the connection goes on to
 //! `Writing`, as after any request.
 
-use super::{Conn, Cx, Next, State, first_line};
+use super::{Conn, Cx, Next, State};
 use crate::buf::Buf;
 use crate::http::response::Status;
 use crate::rt::sys::{self, BorrowedFd, Epoll, Errno};
@@ -115,17 +115,14 @@ impl Conn {
         self.keep_alive = reply.keep_alive;
         // A refused body may still be on its way: drain it before closing.
         self.linger = !reply.keep_alive;
-        if let Some(log) = cx.log.as_deref_mut() {
-            let line = first_line(head);
-            log.record(
-                &self.peer,
-                self.user,
-                cx.wall,
-                line,
-                reply.status.code(),
-                reply.body_len,
-            );
-        }
+        super::log(
+            cx,
+            &self.peer,
+            self.user,
+            head,
+            reply.status,
+            reply.body_len,
+        );
         self.deadline = cx.now + cx.timeout_secs;
         self.state = State::Writing;
     }
