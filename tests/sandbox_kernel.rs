@@ -6,10 +6,7 @@
 //! not allocate). `sandbox_server.rs` checks the running server.
 
 use httpd::rt::sys::{self, BorrowedFd, CStr, Errno, Open, Prctl, SockFilter};
-use httpd::sandbox::{
-    Mode, SUPERVISOR_FILTER, UPLOAD_SUPERVISOR_FILTER, UPLOAD_WORKER_FILTER, WORKER_FILTER,
-    install, landlock,
-};
+use httpd::sandbox::{Mode, NO_UPLOAD_FILTER, SUPERVISOR_FILTER, WORKER_FILTER, install, landlock};
 
 /// How a forked child ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -49,9 +46,20 @@ fn raw(nr: i64, a: [i64; 6]) -> i64 {
 /// Applies `filter` (after no-new-privs) in a child, makes the calls of
 /// `allowed` (each must return without dying), then `forbidden`.
 fn filtered(filter: &[SockFilter], mode: Mode, forbidden: impl FnOnce()) -> End {
+    stacked(&[filter], mode, forbidden)
+}
+
+/// `filtered` with several filters installed in turn, as the server
+/// stacks them (the supervisor's, `NO_UPLOAD`, the worker's).
+fn stacked(filters: &[&[SockFilter]], mode: Mode, forbidden: impl FnOnce()) -> End {
     in_child(|| {
-        if sys::prctl(Prctl::SET_NO_NEW_PRIVS, 1).is_err() || install(filter, mode).is_err() {
+        if sys::prctl(Prctl::SET_NO_NEW_PRIVS, 1).is_err() {
             return 10;
+        }
+        for filter in filters {
+            if install(filter, mode).is_err() {
+                return 10;
+            }
         }
         // Allowed in both filters: the clock, a write to stderr (nothing),
         // a read of nothing, an fstat.
@@ -86,7 +94,8 @@ fn worker_filter_allows_the_worker_and_kills_the_rest() {
         ("kill", libc::SYS_kill, [1, 0, 0, 0, 0, 0]),
     ];
     for (name, nr, args) in forbidden {
-        let end = filtered(&WORKER_FILTER, Mode::On, || {
+        // As a worker runs without --upload (see upload_syscalls_only_with_upload).
+        let end = stacked(&[&NO_UPLOAD_FILTER, &WORKER_FILTER], Mode::On, || {
             raw(nr, args);
         });
         assert_eq!(end, SIGSYS, "{name}");
@@ -249,48 +258,71 @@ fn landlock_confines_reads_to_the_root() {
     assert_eq!(end, End::Exited(0), "Landlock ABI {abi}");
 }
 
-/// `--upload`'s filter (issue 9) adds exactly what uploads make: linkat,
-/// renameat, pipe2, splice, and openat with `O_WRONLY | O_TMPFILE`, never
-/// `O_CREAT`, `O_TRUNC`, `O_APPEND` or `O_RDWR`. Without `--upload` all of
-/// that still kills the worker.
+/// Uploads (issue 9): the filters allow exactly what uploads make
+/// (linkat, renameat, pipe2, splice, openat with `O_WRONLY | O_TMPFILE`;
+/// never `O_CREAT`, `O_TRUNC`, `O_APPEND` or `O_RDWR`), and without
+/// `--upload` the stacked `NO_UPLOAD_FILTER` kills all of it again,
+/// including any openat with a write flag, in the supervisor and in a
+/// worker set up as the server sets it up.
 #[test]
-fn upload_filter_adds_only_what_uploads_make() {
+fn upload_syscalls_only_with_upload() {
     const O_TMPFILE_WRONLY: i64 = 0o20200001;
-    let upload_calls = || {
-        raw(libc::SYS_linkat, [-1, 0, -1, 0, 0x1000, 0]);
-        raw(libc::SYS_renameat, [-1, 0, -1, 0, 0, 0]);
-        raw(libc::SYS_splice, [-1, 0, -1, 0, 0, 0]);
-        raw(libc::SYS_pipe2, [0, 0, 0, 0, 0, 0]);
-        raw(libc::SYS_openat, [-100, 0, O_TMPFILE_WRONLY, 0o666, 0, 0]);
-    };
-    for filter in [&UPLOAD_WORKER_FILTER[..], &UPLOAD_SUPERVISOR_FILTER[..]] {
-        assert_eq!(filtered(filter, Mode::On, upload_calls), End::Exited(0));
+    let upload_calls: [(&str, i64, [i64; 6]); 5] = [
+        ("linkat", libc::SYS_linkat, [-1, 0, -1, 0, 0x1000, 0]),
+        ("renameat", libc::SYS_renameat, [-1, 0, -1, 0, 0, 0]),
+        ("splice", libc::SYS_splice, [-1, 0, -1, 0, 0, 0]),
+        ("pipe2", libc::SYS_pipe2, [0; 6]),
+        (
+            "openat O_TMPFILE",
+            libc::SYS_openat,
+            [-100, 0, O_TMPFILE_WRONLY, 0o666, 0, 0],
+        ),
+    ];
+    let with_upload: [&[&[SockFilter]]; 2] =
+        [&[&SUPERVISOR_FILTER, &WORKER_FILTER], &[&WORKER_FILTER]];
+    let without: [&[&[SockFilter]]; 2] = [
+        &[&SUPERVISOR_FILTER, &NO_UPLOAD_FILTER, &WORKER_FILTER],
+        // (A worker cannot install a filter after its own: `seccomp` is
+        // not on its list; the server installs `NO_UPLOAD` first.)
+        &[&NO_UPLOAD_FILTER, &WORKER_FILTER],
+    ];
+    for filters in with_upload {
+        let end = stacked(filters, Mode::On, || {
+            for (_, nr, args) in upload_calls {
+                raw(nr, args);
+            }
+        });
+        assert_eq!(end, End::Exited(0));
         for flags in [0o100 | 1, 0o1000 | 1, 0o2000 | 1, 0o2] {
-            let end = filtered(filter, Mode::On, || {
+            let end = stacked(filters, Mode::On, || {
                 raw(libc::SYS_openat, [-100, 0, flags, 0o666, 0, 0]);
             });
             assert_eq!(end, SIGSYS, "openat flags {flags:o}");
         }
-        let end = filtered(filter, Mode::On, || {
-            raw(libc::SYS_socket, [2, 1, 0, 0, 0, 0]);
-        });
-        assert_eq!(end, SIGSYS);
     }
-    let calls: [(i64, [i64; 6]); 5] = [
-        (libc::SYS_linkat, [-1, 0, -1, 0, 0x1000, 0]),
-        (libc::SYS_renameat, [-1, 0, -1, 0, 0, 0]),
-        (libc::SYS_splice, [-1, 0, -1, 0, 0, 0]),
-        (libc::SYS_pipe2, [0; 6]),
-        (libc::SYS_openat, [-100, 0, O_TMPFILE_WRONLY, 0o666, 0, 0]),
-    ];
-    for (nr, args) in calls {
-        for filter in [&WORKER_FILTER[..], &SUPERVISOR_FILTER[..]] {
-            let end = filtered(filter, Mode::On, || {
+    for filters in without {
+        for (name, nr, args) in upload_calls {
+            let end = stacked(filters, Mode::On, || {
                 raw(nr, args);
             });
-            assert_eq!(end, SIGSYS, "syscall {nr} without --upload");
+            assert_eq!(end, SIGSYS, "{name} without --upload");
         }
+        let end = stacked(filters, Mode::On, || {
+            raw(libc::SYS_openat, [-100, 0, 1, 0, 0, 0]);
+        });
+        assert_eq!(end, SIGSYS, "openat O_WRONLY without --upload");
+        // What a worker makes stays allowed: a read-only openat.
+        let end = stacked(filters, Mode::On, || {
+            raw(libc::SYS_openat, [-100, 0, 0, 0, 0, 0]);
+            raw(libc::SYS_getdents64, [-1, 0, 0, 0, 0, 0]);
+        });
+        assert_eq!(end, End::Exited(0));
     }
+    // --sandbox log: the deny filter logs instead of killing.
+    let end = stacked(&[&NO_UPLOAD_FILTER, &WORKER_FILTER], Mode::Log, || {
+        raw(libc::SYS_linkat, [-1, 0, -1, 0, 0x1000, 0]);
+    });
+    assert_eq!(end, End::Exited(0));
 }
 
 /// `--upload`'s Landlock rule: an unnamed file can be made, written and

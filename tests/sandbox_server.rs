@@ -49,8 +49,17 @@ fn workers_and_supervisor_are_confined_by_default() {
         assert_eq!(status_field(pid, "NoNewPrivs"), "1", "pid {pid}");
         assert_eq!(status_field(pid, "Seccomp"), "2", "pid {pid}");
     }
-    // The worker's own filter on top of the supervisor's.
-    assert_eq!(status_field(pids[0], "Seccomp_filters"), "2");
+    // The worker's own filter on top of the supervisor's two (its
+    // allow-list, and without --upload the deny-list `NO_UPLOAD`).
+    assert_eq!(status_field(pids[0], "Seccomp_filters"), "3");
+    let supervisor = server.child.id() as i32;
+    assert_eq!(status_field(supervisor, "Seccomp_filters"), "2");
+    let uploading = Server::start(dir.path(), &["-w", "1", "-q", "--upload"]);
+    assert_eq!(uploading.get("/a.txt", &[]).body, b"a\n");
+    assert_eq!(
+        status_field(workers(&uploading, 1)[0], "Seccomp_filters"),
+        "2"
+    );
     if is_root() {
         for &pid in &pids {
             assert_eq!(status_field(pid, "Uid"), "65534\t65534\t65534\t65534");

@@ -165,22 +165,7 @@ impl<const N: usize> Asm<N> {
 /// binary holds only the finished programs, and a list that cannot be
 /// assembled (a wrong `N`) fails the build.
 pub const fn assemble<const N: usize>(lists: &[&[Rule]], default: u32) -> [SockFilter; N] {
-    let empty = SockFilter {
-        code: 0,
-        jt: 0,
-        jf: 0,
-        k: 0,
-    };
-    let mut p = Asm {
-        insns: [empty; N],
-        len: 0,
-    };
-    p.load(DATA_ARCH);
-    p.push(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, AUDIT_ARCH_X86_64);
-    p.ret(RET_KILL_PROCESS);
-    p.load(DATA_NR);
-    p.push(BPF_JMP | BPF_JSET | BPF_K, 0, 1, X32_SYSCALL_BIT);
-    p.ret(RET_KILL_PROCESS);
+    let mut p = prologue::<N>();
     let mut i = 0;
     while i < lists.len() {
         let mut j = 0;
@@ -219,6 +204,79 @@ pub const fn assemble<const N: usize>(lists: &[&[Rule]], default: u32) -> [SockF
     p.ret(default);
     assert!(p.len == N, "N must be program_len(lists)");
     p.insns
+}
+
+/// The number of instructions `assemble_deny` writes for `rules`.
+pub const fn deny_len(rules: &[Rule]) -> usize {
+    let mut len = PROLOGUE_LEN + 1; // and the final `ret ALLOW`
+    let mut j = 0;
+    while j < rules.len() {
+        len += match rules[j].args {
+            // jeq; ret KILL
+            Args::Any => 2,
+            // jeq; ld arg; jset; ret KILL; ld nr
+            _ => 5,
+        };
+        j += 1;
+    }
+    len
+}
+
+/// The other way round from `assemble`: a program of `N` instructions
+/// (`deny_len(rules)`) that kills the process on each syscall of `rules`
+/// whose argument check fails (an `Any` rule never passes: the call is
+/// always killed; a `NoneOf` rule passes when the argument has none of
+/// the mask's bits) and allows every other call. Stacked on an
+/// allow-list (the kernel runs every filter and takes the strictest
+/// answer), it takes calls back out of it. Same prologue as `assemble`;
+/// `OneOf` rules are not supported (a compile error).
+pub const fn assemble_deny<const N: usize>(rules: &[Rule]) -> [SockFilter; N] {
+    let mut p = prologue::<N>();
+    let mut j = 0;
+    while j < rules.len() {
+        let rule = rules[j];
+        match rule.args {
+            Args::Any => {
+                p.push(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, rule.nr);
+                p.ret(RET_KILL_PROCESS);
+            }
+            Args::NoneOf(arg, mask) => {
+                p.push(BPF_JMP | BPF_JEQ | BPF_K, 0, 4, rule.nr);
+                p.load(DATA_ARGS + 8 * arg);
+                p.push(BPF_JMP | BPF_JSET | BPF_K, 0, 1, mask);
+                p.ret(RET_KILL_PROCESS);
+                // The next rule compares the number again.
+                p.load(DATA_NR);
+            }
+            Args::OneOf(..) => panic!("assemble_deny has no OneOf rules"),
+        }
+        j += 1;
+    }
+    p.ret(RET_ALLOW);
+    assert!(p.len == N, "N must be deny_len(rules)");
+    p.insns
+}
+
+/// A program with its prologue written: another architecture or an x32
+/// call is killed, and the syscall number is loaded.
+const fn prologue<const N: usize>() -> Asm<N> {
+    let empty = SockFilter {
+        code: 0,
+        jt: 0,
+        jf: 0,
+        k: 0,
+    };
+    let mut p = Asm {
+        insns: [empty; N],
+        len: 0,
+    };
+    p.load(DATA_ARCH);
+    p.push(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, AUDIT_ARCH_X86_64);
+    p.ret(RET_KILL_PROCESS);
+    p.load(DATA_NR);
+    p.push(BPF_JMP | BPF_JSET | BPF_K, 0, 1, X32_SYSCALL_BIT);
+    p.ret(RET_KILL_PROCESS);
+    p
 }
 
 /// Turns a program's `ret KILL_PROCESS` for unlisted syscalls into `ret
@@ -357,6 +415,36 @@ mod tests {
             // x32 and foreign architectures die whatever the default.
             assert_eq!(go(0x4000_0000, [0; 6]), RET_KILL_PROCESS);
             assert_eq!(run(p, 0x4000_0003, 0, [0; 6]), RET_KILL_PROCESS);
+        }
+    }
+
+    #[test]
+    fn deny_programs_kill_what_they_list_and_allow_the_rest() {
+        // Kill read and exit; kill mmap when executable; allow the rest.
+        const DENY: [Rule; 3] = [
+            Rule::any(0),
+            Rule {
+                nr: 9,
+                args: Args::NoneOf(2, 4),
+            },
+            Rule::any(60),
+        ];
+        let killing: [SockFilter; deny_len(&DENY)] = assemble_deny(&DENY);
+        assert_eq!(killing.len(), 6 + 2 + 5 + 2 + 1);
+        let mut logging = killing;
+        log_instead_of_kill(&mut logging);
+        for (kill, p) in [(RET_KILL_PROCESS, &killing), (RET_LOG, &logging)] {
+            let go = |nr, args| run(p, AUDIT_ARCH_X86_64, nr, args);
+            assert_eq!(go(0, [0; 6]), kill);
+            assert_eq!(go(60, [0; 6]), kill);
+            assert_eq!(go(9, [0, 4096, 7, 0, 0, 0]), kill);
+            // After the argument check, the number is compared again.
+            assert_eq!(go(9, [0, 4096, 3, 0, 0, 0]), RET_ALLOW);
+            for nr in [1, 2, 41, 59, 61, 231] {
+                assert_eq!(go(nr, [0, 0, 4, 0, 0, 0]), RET_ALLOW, "{nr}");
+            }
+            assert_eq!(go(0x4000_0000, [0; 6]), RET_KILL_PROCESS);
+            assert_eq!(run(p, 0x4000_0003, 1, [0; 6]), RET_KILL_PROCESS);
         }
     }
 

@@ -20,13 +20,17 @@ fn each_syscall_is_listed_once() {
         .map(|r| r.nr)
         .collect();
     assert_eq!(both, [Sysno::shutdown as u32]);
-    // Uploads replace only the worker's `openat` rule.
-    let both: Vec<u32> = UPLOAD
-        .iter()
-        .filter(|u| WORKER.iter().chain(SUPERVISOR).any(|w| w.nr == u.nr))
-        .map(|r| r.nr)
-        .collect();
-    assert_eq!(both, [Sysno::openat as u32]);
+    // Uploads only add to the lists; `NO_UPLOAD` takes exactly them, and
+    // `openat`'s write flags, back out.
+    assert!(
+        UPLOAD
+            .iter()
+            .all(|u| !WORKER.iter().chain(SUPERVISOR).any(|w| w.nr == u.nr))
+    );
+    let taken: Vec<u32> = NO_UPLOAD.iter().map(|r| r.nr).collect();
+    let mut want: Vec<u32> = UPLOAD.iter().map(|r| r.nr).collect();
+    want.push(Sysno::openat as u32);
+    assert_eq!(taken, want);
 }
 
 /// Every right of each Landlock ABI is handled, and what a worker keeps
