@@ -18,7 +18,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -40,10 +40,6 @@ fn basic(user: &str, password: &str) -> String {
         "Authorization: Basic {}",
         STANDARD.encode(format!("{user}:{password}"))
     )
-}
-
-fn chmod(path: &Path, mode: u32) {
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
 /// The served site: `exists.txt`, `sub/inner.txt`, `sub/deeper/x.txt`,
@@ -94,14 +90,6 @@ fn tool(program: &str, args: &[&str], stdin: &str) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-fn have(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// `htpasswd -nbB user password` (bcrypt, cost 5): the hash alone, or None
 /// (with a note) without apache2-utils.
 fn htpasswd_bcrypt(user: &str, password: &str) -> Option<String> {
@@ -144,14 +132,6 @@ fn empty_password_hash() -> Option<String> {
     htpasswd_bcrypt("e", "")
 }
 
-/// A new connection to `host`:`port` with generous timeouts.
-fn connect(host: &str, port: u16) -> std::io::Result<TcpStream> {
-    let s = TcpStream::connect((host, port))?;
-    s.set_read_timeout(Some(WAIT))?;
-    s.set_write_timeout(Some(WAIT))?;
-    Ok(s)
-}
-
 /// A connection to 127.0.0.1:`port` from the source address `src`
 /// (any of 127.0.0.0/8), made with libc: std cannot bind before connect.
 fn connect_from(src: [u8; 4], port: u16) -> TcpStream {
@@ -192,7 +172,7 @@ fn connect_from(src: [u8; 4], port: u16) -> TcpStream {
 /// the first response and the bytes after it. Errors instead of panics
 /// (the flood counts them).
 fn try_exchange(host: &str, port: u16, raw: &[u8]) -> Result<(Response, Vec<u8>), String> {
-    let mut s = connect(host, port).map_err(|e| format!("connect: {e}"))?;
+    let mut s = connect_to(host, port).map_err(|e| format!("connect: {e}"))?;
     s.write_all(raw).map_err(|e| format!("write: {e}"))?;
     // Read to EOF, but at most MAX_RESPONSE bytes and 2 × WAIT: a server
     // that streams without end fails the test instead of filling memory.
@@ -258,68 +238,21 @@ fn assert_challenge(r: &Response, what: &str) {
     );
 }
 
-/// Header name/value pairs (names lowercased) without `Date`.
-fn headers_without_date(r: &Response) -> Vec<(String, String)> {
-    r.headers
-        .iter()
-        .filter(|(n, _)| !n.eq_ignore_ascii_case("date"))
-        .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
-        .collect()
-}
-
-/// Runs `httpd 0 -b 127.0.0.1 -d DIR ARGS` expecting it to end within
-/// `WAIT`: its exit code (None: still running, then killed), stdout and
-/// stderr.
-fn run_httpd(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_httpd"))
-        .args(["0", "-b", "127.0.0.1", "-d", dir.to_str().unwrap()])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn httpd");
-    let read = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut v = Vec::new();
-            let _ = r.read_to_end(&mut v);
-            String::from_utf8_lossy(&v).into_owned()
-        })
-    };
-    let out = read(Box::new(child.stdout.take().unwrap()));
-    let err = read(Box::new(child.stderr.take().unwrap()));
-    let start = Instant::now();
-    let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status.code();
-        }
-        if start.elapsed() > WAIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (code, out.join().unwrap(), err.join().unwrap())
-}
-
-/// Asserts that httpd refuses to start with `args`: exit 1, one stderr
-/// line starting `httpd: ` and containing every one of `needles`.
+/// Asserts that httpd refuses to start with `args` (exit 1, one stderr
+/// line) and that the line contains every one of `needles`.
 fn assert_refused(dir: &Path, args: &[&str], needles: &[&str]) -> String {
-    let (code, out, err) = run_httpd(dir, args);
-    assert_eq!(
-        code,
-        Some(1),
-        "{args:?}: expected exit 1; stdout {out:?}, stderr {err:?}"
-    );
-    assert!(
-        err.ends_with('\n') && err.trim_end().lines().count() == 1 && err.starts_with("httpd: "),
-        "{args:?}: expected one line on stderr, got {err:?}"
-    );
+    let err = assert_start_refused(dir, args);
     for n in needles {
         assert!(err.contains(n), "{args:?}: {n:?} not in {err:?}");
     }
     err
+}
+
+/// Starts the server on `dir` with `args` and `--auth-file FILE`.
+fn start_with_file(dir: &TempDir, file: &Path, args: &[&str]) -> Server {
+    let mut all = args.to_vec();
+    all.extend(["--auth-file", file.to_str().unwrap()]);
+    Server::start(dir.path(), &all)
 }
 
 /// Waits until the access log has at least `n` request lines; the log.
@@ -409,10 +342,7 @@ fn hashes_from_htpasswd_openssl_and_mkpasswd_are_accepted() {
         text.push('\n');
     }
     let (_etc, file) = auth_file("hashes-etc", &text);
-    let server = Server::start(
-        dir.path(),
-        &["--workers", "1", "--auth-file", file.to_str().unwrap()],
-    );
+    let server = start_with_file(&dir, &file, &["--workers", "1"]);
     for (user, password, line) in &users {
         let t = Instant::now();
         let r = get(&server, "/exists.txt", &[&basic(user, password)]);
@@ -653,15 +583,7 @@ fn log_line_names_the_user() {
     let dir = site("log");
     let jh = openssl_passwd("-6", None, "pw");
     let (_etc, file) = auth_file("log-etc", &format!("jürgen:{jh}\n"));
-    let server = Server::start(
-        dir.path(),
-        &[
-            "--auth",
-            "alice:secret",
-            "--auth-file",
-            file.to_str().unwrap(),
-        ],
-    );
+    let server = start_with_file(&dir, &file, &["--auth", "alice:secret"]);
     assert_eq!(
         get(&server, "/exists.txt", &[&basic("alice", "secret")]).status,
         200
@@ -725,15 +647,7 @@ fn curl_logs_in() {
         openssl_passwd("-6", None, "pässwörd")
     );
     let (_etc, file) = auth_file("curl-etc", &text);
-    let server = Server::start(
-        dir.path(),
-        &[
-            "--auth",
-            "alice:se:cret",
-            "--auth-file",
-            file.to_str().unwrap(),
-        ],
-    );
+    let server = start_with_file(&dir, &file, &["--auth", "alice:se:cret"]);
     let base = format!("http://127.0.0.1:{}", server.port);
     let curl = |extra: &[&str], path: &str| -> (String, String) {
         let out = Command::new("curl")
@@ -893,17 +807,7 @@ fn limited_after_ten_failures() {
     let dir = site("limit");
     let line = format!("bob:{}\n", openssl_passwd("-6", None, "bob pw"));
     let (_etc, file) = auth_file("limit-etc", &line);
-    let server = Server::start(
-        dir.path(),
-        &[
-            "--workers",
-            "1",
-            "--auth",
-            "alice:secret",
-            "--auth-file",
-            file.to_str().unwrap(),
-        ],
-    );
+    let server = start_with_file(&dir, &file, &["--workers", "1", "--auth", "alice:secret"]);
     // alice logs in before the guessing starts.
     assert_eq!(
         get(&server, "/exists.txt", &[&basic("alice", "secret")]).status,
@@ -1021,7 +925,7 @@ fn limit_is_per_client_address_over_ipv6() {
         &["0", "-b", "::", "-d", d, "--workers", "1", "--auth-file", f],
         "127.0.0.1",
     );
-    let v6 = match connect("::1", server.port) {
+    let v6 = match connect_to("::1", server.port) {
         Ok(_) => "::1",
         Err(e) => {
             eprintln!("NOTE: cannot reach [::1]:{} ({e}); skipping", server.port);
@@ -1234,10 +1138,7 @@ fn flood_against_a_cost_12_hash() {
         "flood12-etc",
         "max:$2y$12$MSay6wTMUzaT743kWRbq1uMVqkqHZB4fznsPJg9Hnh5.clsni4nH6\n",
     );
-    let server = Server::start(
-        dir.path(),
-        &["--workers", "1", "--auth-file", file.to_str().unwrap()],
-    );
+    let server = start_with_file(&dir, &file, &["--workers", "1"]);
     let good = basic("max", "cost twelve");
     let f = flood(&server, "max", &good, "/exists.txt", HELLO, 2000, 8);
     check_flood("(bcrypt cost 12)", &f, 2000, 8);
@@ -1251,17 +1152,7 @@ fn limit_is_per_client_address_over_ipv4() {
     let dir = site("peraddr4");
     let line = format!("bob:{}\n", openssl_passwd("-6", None, "bob pw"));
     let (_etc, file) = auth_file("peraddr4-etc", &line);
-    let server = Server::start(
-        dir.path(),
-        &[
-            "--workers",
-            "1",
-            "--auth",
-            "alice:secret",
-            "--auth-file",
-            file.to_str().unwrap(),
-        ],
-    );
+    let server = start_with_file(&dir, &file, &["--workers", "1", "--auth", "alice:secret"]);
     let from = |src: [u8; 4], headers: &[&str]| -> Response {
         let mut s = connect_from(src, server.port);
         s.write_all(&request("GET", "/exists.txt", headers))
@@ -1383,7 +1274,7 @@ fn root_only_auth_file_works() {
         eprintln!("NOTE: not running as root; the file is ours, not root's");
     }
     assert_eq!(meta.mode() & 0o777, 0o600);
-    let server = Server::start(dir.path(), &["--auth-file", file.to_str().unwrap()]);
+    let server = start_with_file(&dir, &file, &[]);
     if meta.uid() == 0 {
         let said = server.wait_stdout("nobody");
         assert!(said.contains("nobody"), "{said}");

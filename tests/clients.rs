@@ -7,9 +7,8 @@ mod common;
 use common::*;
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, UNIX_EPOCH};
 
 // ---------------------------------------------------------------------------
@@ -39,19 +38,11 @@ fn http_date(secs: u64) -> String {
 /// Sends `raw` to `host`:`port` and reads until the server closes; the
 /// parsed head and EVERY byte after it (so "no body" can be asserted).
 fn exchange_at(host: &str, port: u16, raw: &[u8]) -> (Response, Vec<u8>) {
-    let mut s = TcpStream::connect((host, port)).expect("connect");
-    s.set_read_timeout(Some(WAIT)).unwrap();
-    s.set_write_timeout(Some(WAIT)).unwrap();
+    let mut s = connect_to(host, port).expect("connect");
     s.write_all(raw).unwrap();
     let mut all = Vec::new();
     s.read_to_end(&mut all).expect("read to EOF");
-    let end = all
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no complete head in {:?}", String::from_utf8_lossy(&all)))
-        + 4;
-    let head = read_response(&mut &all[..end], true);
-    (head, all[end..].to_vec())
+    split_head(&all)
 }
 
 fn exchange(server: &Server, raw: &[u8]) -> (Response, Vec<u8>) {
@@ -70,33 +61,6 @@ fn all_values<'a>(r: &'a Response, name: &str) -> Vec<&'a str> {
         .filter(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
         .collect()
-}
-
-/// Header name/value pairs (names lowercased) without `Date`, which may
-/// tick between two requests.
-fn headers_without_date(r: &Response) -> Vec<(String, String)> {
-    r.headers
-        .iter()
-        .filter(|(n, _)| !n.eq_ignore_ascii_case("date"))
-        .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
-        .collect()
-}
-
-/// The ETag of `r`, checked to be a strong entity tag: `"opaque"` with
-/// no `W/` and no inner quote (RFC 9110 §8.8.3).
-fn strong_etag(r: &Response) -> String {
-    let tag = r
-        .header("ETag")
-        .unwrap_or_else(|| panic!("no ETag in {:?}", r.headers))
-        .to_string();
-    assert!(
-        tag.len() >= 3
-            && tag.starts_with('"')
-            && tag.ends_with('"')
-            && !tag[1..tag.len() - 1].contains('"'),
-        "not a strong entity tag: {tag:?}"
-    );
-    tag
 }
 
 /// Asserts a 304: status, no body bytes at all, and the validators of the
@@ -548,12 +512,7 @@ fn head_answers_like_get_without_the_body() {
 /// `curl -C -` resumes a half-downloaded file into an identical copy.
 #[test]
 fn curl_resumes_a_broken_download() {
-    if Command::new("curl")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_err()
-    {
+    if !have("curl") {
         println!("curl not installed; skipping");
         return;
     }
@@ -566,16 +525,11 @@ fn curl_resumes_a_broken_download() {
     let out = TempDir::new("curl-dst");
     let half = out.write("big.bin", &data[..150_000]);
     let url = format!("http://127.0.0.1:{}/big.bin", server.port);
-    let result = Command::new("curl")
-        .args(["-sS", "--fail", "--max-time", "60", "-C", "-", "-o"])
-        .arg(&half)
-        .arg(&url)
-        .output()
-        .unwrap();
-    assert!(
-        result.status.success(),
-        "curl failed: {}",
-        String::from_utf8_lossy(&result.stderr)
+    run_ok(
+        Command::new("curl")
+            .args(["-sS", "--fail", "--max-time", "60", "-C", "-", "-o"])
+            .arg(&half)
+            .arg(&url),
     );
     let got = std::fs::read(&half).unwrap();
     assert_eq!(got.len(), data.len());

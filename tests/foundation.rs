@@ -11,7 +11,7 @@ use std::io::{Cursor, ErrorKind, Read, Write};
 use std::net::TcpListener;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -145,16 +145,7 @@ fn stamps_between(from: SystemTime, to: SystemTime) -> Vec<String> {
 
 /// Deterministic pseudo-random bytes (xorshift64*).
 fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        out.extend_from_slice(&x.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
-    }
-    out.truncate(len);
-    out
+    Rng(seed | 1).bytes(len)
 }
 
 /// Percent-decodes `s` (the test's own decoder, for checking hrefs).
@@ -219,16 +210,6 @@ fn links(html: &str) -> Vec<(String, String)> {
     out
 }
 
-/// True when `program` is on PATH.
-fn have(program: &str) -> bool {
-    Command::new("which")
-        .arg(program)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// True when this process runs as root (who bypasses file permissions).
 fn running_as_root() -> bool {
     let out = Command::new("id").arg("-u").output().expect("id -u");
@@ -245,41 +226,13 @@ struct Run {
 /// Runs `httpd ARGS` to completion, killing it after `WAIT` (a start-up
 /// failure that starts serving instead must not hang the suite).
 fn run_httpd(args: &[&str]) -> Run {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn httpd");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_t = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        s
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err.read_to_end(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status.code();
-        }
-        if start.elapsed() > WAIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut command = Command::new(BIN);
+    command.args(args);
+    let (code, stdout, stderr) = run_for(command, WAIT);
     Run {
         code,
-        stdout: String::from_utf8_lossy(&out_t.join().unwrap()).into_owned(),
-        stderr: String::from_utf8_lossy(&err_t.join().unwrap()).into_owned(),
+        stdout,
+        stderr,
     }
 }
 
@@ -313,22 +266,12 @@ fn assert_alive(server: &mut Server, body: &[u8]) {
 
 /// All regular files under `dir`, relative path → bytes.
 fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let e = e.unwrap();
-            let path = e.path();
-            if e.file_type().unwrap().is_dir() {
-                walk(base, &path, out);
-            } else {
-                out.insert(
-                    path.strip_prefix(base).unwrap().to_path_buf(),
-                    std::fs::read(&path).unwrap(),
-                );
-            }
-        }
-    }
     let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
+    walk_tree(dir, &mut |rel, path, meta| {
+        if !meta.is_dir() {
+            out.insert(rel.to_path_buf(), std::fs::read(path).unwrap());
+        }
+    });
     out
 }
 
@@ -1547,31 +1490,12 @@ fn curl_downloads_a_file() {
     dir.write("with space.bin", &bin);
     let server = Server::start(dir.path(), &[]);
     let base = format!("http://127.0.0.1:{}", server.port);
-    let out = Command::new("curl")
-        .args(["-sS", "--max-time", "20", &format!("{base}/a.txt")])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.stdout, b"hello curl\n");
-    let out = Command::new("curl")
-        .args([
-            "-sS",
-            "--max-time",
-            "20",
-            &format!("{base}/with%20space.bin"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.stdout == bin, "binary download differs");
+    let get = |path: &str| {
+        let url = format!("{base}{path}");
+        run_ok(Command::new("curl").args(["-sS", "--max-time", "20", &url])).stdout
+    };
+    assert_eq!(get("/a.txt"), b"hello curl\n");
+    assert!(get("/with%20space.bin") == bin, "binary download differs");
     let out = Command::new("curl")
         .args([
             "-sS",
@@ -1606,27 +1530,22 @@ fn wget_mirrors_the_tree() {
     dir.write("outside.txt", "not part of the tree");
     let server = Server::start(dir.path(), &["-q"]);
     let dest = TempDir::new("wget-dest");
-    let out = Command::new("wget")
-        .args([
-            "-q",
-            "-r",
-            "-np",
-            "-nH",
-            "--cut-dirs=1",
-            "-e",
-            "robots=off",
-            "--tries=1",
-            "--timeout=20",
-            "-P",
-        ])
-        .arg(dest.path())
-        .arg(format!("http://127.0.0.1:{}/tree/", server.port))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "wget failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new("wget")
+            .args([
+                "-q",
+                "-r",
+                "-np",
+                "-nH",
+                "--cut-dirs=1",
+                "-e",
+                "robots=off",
+                "--tries=1",
+                "--timeout=20",
+                "-P",
+            ])
+            .arg(dest.path())
+            .arg(format!("http://127.0.0.1:{}/tree/", server.port)),
     );
     let mut mirror = tree(dest.path());
     // wget saves each listing page as index.html; the source has none.

@@ -15,42 +15,12 @@ use std::net::TcpStream;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, UNIX_EPOCH};
 
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-/// A deterministic byte generator (xorshift64*): "random" file contents
-/// that are the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        let mut v = Vec::with_capacity(n + 8);
-        while v.len() < n {
-            v.extend_from_slice(&self.next().to_le_bytes());
-        }
-        v.truncate(n);
-        v
-    }
-}
-
-fn chmod(path: &Path, mode: u32) {
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
 
 /// Makes everything under `dir` (not following symlinks) world-readable:
 /// directories 755, files 644. The server runs as `nobody` when the tests
@@ -130,42 +100,16 @@ fn read_capped(s: &mut impl Read) -> (Response, Vec<u8>) {
     split_head(&all)
 }
 
-fn split_head(all: &[u8]) -> (Response, Vec<u8>) {
-    let end = all
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no complete head in {:?}", String::from_utf8_lossy(all)))
-        + 4;
-    let head = read_response(&mut &all[..end], true);
-    (head, all[end..].to_vec())
-}
-
 fn get_all(server: &Server, path: &str, headers: &[&str]) -> (Response, Vec<u8>) {
     exchange(server, &request("GET", path, headers))
-}
-
-/// Header pairs (names lowercased) without `Date`.
-fn headers_without_date(r: &Response) -> Vec<(String, String)> {
-    r.headers
-        .iter()
-        .filter(|(n, _)| !n.eq_ignore_ascii_case("date"))
-        .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
-        .collect()
 }
 
 /// The ETag, checked to be strong (`"..."`, no `W/`, no inner quote) and
 /// of the form `"tar-...-..."`.
 fn tar_etag(r: &Response) -> String {
-    let tag = r
-        .header("ETag")
-        .unwrap_or_else(|| panic!("no ETag in {:?}", r.headers))
-        .to_string();
+    let tag = strong_etag(r);
     assert!(
-        tag.len() >= 3
-            && tag.starts_with("\"tar-")
-            && tag.ends_with('"')
-            && !tag[1..tag.len() - 1].contains('"')
-            && tag[1..tag.len() - 1].split('-').count() == 3,
+        tag.starts_with("\"tar-") && tag[1..tag.len() - 1].split('-').count() == 3,
         "not a strong \"tar-<hash>-<len>\" tag: {tag:?}"
     );
     tag
@@ -196,14 +140,6 @@ fn download(server: &Server, dir_path: &str, name: &str) -> (Response, Vec<u8>) 
         "no two zero blocks at the end"
     );
     (r, body)
-}
-
-fn curl_available() -> bool {
-    Command::new("curl")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok()
 }
 
 fn sha256_hex(data: &[u8]) -> String {
@@ -335,17 +271,7 @@ print(json.dumps(out))
 fn python_list(archive: &[u8]) -> Vec<Listed> {
     let tmp = TempDir::new("py-list");
     let path = tmp.write("a.tar", archive);
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(PY_LIST)
-        .arg(&path)
-        .output()
-        .expect("run python3");
-    assert!(
-        out.status.success(),
-        "python tarfile failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(Command::new("python3").arg("-c").arg(PY_LIST).arg(&path));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v.as_array()
         .unwrap()
@@ -391,35 +317,23 @@ type Tree = BTreeMap<Vec<u8>, (bool, u32, Vec<u8>)>;
 /// Reads the tree beneath `dir` (`dir` itself as the empty path), as it
 /// is on disk: any symlink, FIFO or other file there is a failure.
 fn read_tree(dir: &Path) -> Tree {
-    let mut tree = Tree::new();
-    fn walk(base: &Path, dir: &Path, tree: &mut Tree) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let entry = entry.unwrap();
-            let path = entry.path();
-            let rel = path
-                .strip_prefix(base)
-                .unwrap()
-                .as_os_str()
-                .as_bytes()
-                .to_vec();
-            let meta = std::fs::symlink_metadata(&path).unwrap();
-            let mode = meta.permissions().mode() & 0o7777;
-            if meta.is_dir() {
-                tree.insert(rel, (true, mode, Vec::new()));
-                walk(base, &path, tree);
-            } else if meta.is_file() {
-                tree.insert(rel, (false, mode, std::fs::read(&path).unwrap()));
-            } else {
-                panic!("extracted {} is neither file nor directory", path.display());
-            }
-        }
-    }
     let meta = std::fs::metadata(dir).unwrap();
+    let mut tree = Tree::new();
     tree.insert(
         Vec::new(),
         (true, meta.permissions().mode() & 0o7777, Vec::new()),
     );
-    walk(dir, dir, &mut tree);
+    walk_tree(dir, &mut |rel, path, meta| {
+        let rel = rel.as_os_str().as_bytes().to_vec();
+        let mode = meta.permissions().mode() & 0o7777;
+        if meta.is_dir() {
+            tree.insert(rel, (true, mode, Vec::new()));
+        } else if meta.is_file() {
+            tree.insert(rel, (false, mode, std::fs::read(path).unwrap()));
+        } else {
+            panic!("extracted {} is neither file nor directory", path.display());
+        }
+    });
     tree
 }
 
@@ -464,20 +378,27 @@ fn assert_trees_equal(got: &Tree, want: &Tree) {
     }
 }
 
+/// Runs GNU tar `-xf FILE` into a new directory `x` in `tmp`: that
+/// directory and tar's output (for the caller to judge).
+fn gnu_tar_extract(file: &Path, tmp: &Path) -> (PathBuf, std::process::Output) {
+    let dest = tmp.join("x");
+    std::fs::create_dir(&dest).unwrap();
+    let out = Command::new("tar")
+        .arg("-xf")
+        .arg(file)
+        .arg("-C")
+        .arg(&dest)
+        .output()
+        .expect("run tar");
+    (dest, out)
+}
+
 /// Extracts `archive` with GNU tar (which must say nothing on stderr) and
 /// compares the result with the oracle byte for byte.
 fn assert_gnu_tar_extracts(archive: &[u8], expected: &[Expected]) {
     let tmp = TempDir::new("gnu-tar");
     let file = tmp.write("a.tar", archive);
-    let dest = tmp.path().join("x");
-    std::fs::create_dir(&dest).unwrap();
-    let out = Command::new("tar")
-        .arg("-xf")
-        .arg(&file)
-        .arg("-C")
-        .arg(&dest)
-        .output()
-        .expect("run tar");
+    let (dest, out) = gnu_tar_extract(&file, tmp.path());
     assert!(
         out.status.success() && out.stderr.is_empty(),
         "GNU tar -x: {} {}",
@@ -670,7 +591,7 @@ fn root_archive_matches_the_tree() {
 /// root.tar / sub.tar.
 #[test]
 fn curl_downloads_the_same_archive() {
-    if !curl_available() {
+    if !have("curl") {
         println!("curl not installed; skipping");
         return;
     }
@@ -681,16 +602,11 @@ fn curl_downloads_the_same_archive() {
     let out = TempDir::new("tar-curl-out");
     for (path, name, want) in [("/", "root.tar", &archive), ("/sub/", "sub.tar", &sub)] {
         let url = format!("http://127.0.0.1:{}{path}?download=tar", server.port);
-        let result = Command::new("curl")
-            .args(["-sS", "--fail", "--max-time", "120", "-O", "-J"])
-            .arg(&url)
-            .current_dir(out.path())
-            .output()
-            .unwrap();
-        assert!(
-            result.status.success(),
-            "curl failed: {}",
-            String::from_utf8_lossy(&result.stderr)
+        run_ok(
+            Command::new("curl")
+                .args(["-sS", "--fail", "--max-time", "120", "-O", "-J"])
+                .arg(&url)
+                .current_dir(out.path()),
         );
         let got = std::fs::read(out.path().join(name)).expect("curl -OJ file name");
         assert!(&got == want, "curl's {name} differs from the raw download");
@@ -886,7 +802,7 @@ fn if_range_with_the_etag() {
 /// `curl -C -` completes a partial archive into a byte-identical copy.
 #[test]
 fn curl_resumes_a_partial_archive() {
-    if !curl_available() {
+    if !have("curl") {
         println!("curl not installed; skipping");
         return;
     }
@@ -902,16 +818,11 @@ fn curl_resumes_a_partial_archive() {
     {
         let part = out.write(&format!("part-{i}.tar"), &archive[..cut]);
         let url = format!("http://127.0.0.1:{}/?download=tar", server.port);
-        let result = Command::new("curl")
-            .args(["-sS", "--fail", "--max-time", "120", "-C", "-", "-o"])
-            .arg(&part)
-            .arg(&url)
-            .output()
-            .unwrap();
-        assert!(
-            result.status.success(),
-            "curl -C - failed at {cut}: {}",
-            String::from_utf8_lossy(&result.stderr)
+        run_ok(
+            Command::new("curl")
+                .args(["-sS", "--fail", "--max-time", "120", "-C", "-", "-o"])
+                .arg(&part)
+                .arg(&url),
         );
         let got = std::fs::read(&part).unwrap();
         assert_eq!(got.len(), archive.len(), "resumed at {cut}");
@@ -1126,15 +1037,7 @@ fn files_changing_during_the_transfer() {
         String::from_utf8_lossy(&out.stderr)
     );
     // And extracts it.
-    let dest = tmp.path().join("x");
-    std::fs::create_dir(&dest).unwrap();
-    let out = Command::new("tar")
-        .arg("-xf")
-        .arg(&file)
-        .arg("-C")
-        .arg(&dest)
-        .output()
-        .unwrap();
+    let (dest, out) = gnu_tar_extract(&file, tmp.path());
     assert!(
         out.status.success(),
         "{}",

@@ -54,18 +54,7 @@ macro_rules! require {
 
 /// Runs `openssl ARGS` in `dir`; its stdout. Panics with stderr on failure.
 fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    run_ok(Command::new("openssl").args(args).current_dir(dir)).stdout
 }
 
 /// A directory of keys and certificates: `cert.pem` (self-signed, for
@@ -154,16 +143,7 @@ fn docroot(tag: &str) -> (TempDir, Vec<u8>) {
 
 /// `n` bytes of an xorshift stream: incompressible, different per seed.
 fn pseudo_random(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ seed;
-    let mut v = Vec::with_capacity(n + 8);
-    while v.len() < n {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        v.extend_from_slice(&x.to_le_bytes());
-    }
-    v.truncate(n);
-    v
+    xorshift_bytes(n, 0x9e37_79b9_7f4a_7c15u64 ^ seed)
 }
 
 /// Starts `httpd 0 -b 127.0.0.1 -d ROOT --tls-cert CERT --tls-key KEY EXTRA...`
@@ -600,40 +580,6 @@ fn raw_exchange(server: &Server, bytes: &[u8]) -> (Vec<u8>, bool) {
 // Other programs
 // ---------------------------------------------------------------------------
 
-/// Runs a command to its end, killed after `secs` seconds; its status
-/// (None if it had to be killed), stdout and stderr.
-fn run_for(mut command: Command, secs: u64) -> (Option<i32>, String, String) {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let out = collect(child.stdout.take().unwrap());
-    let err = collect(child.stderr.take().unwrap());
-    let start = Instant::now();
-    let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status.code().unwrap_or(-1));
-        }
-        if start.elapsed() > Duration::from_secs(secs) {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    // The reader threads see EOF once the process is gone.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline && (Arc::strong_count(&out) > 1 || Arc::strong_count(&err) > 1)
-    {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let out = out.lock().unwrap().clone();
-    let err = err.lock().unwrap().clone();
-    (code, out, err)
-}
-
 /// `openssl s_client -connect 127.0.0.1:PORT ARGS` with nothing on stdin;
 /// (exit status, stdout and stderr together).
 fn s_client(server: &Server, args: &[&str]) -> (Option<i32>, String) {
@@ -642,7 +588,7 @@ fn s_client(server: &Server, args: &[&str]) -> (Option<i32>, String) {
         .arg("-connect")
         .arg(format!("127.0.0.1:{}", server.port))
         .args(args);
-    let (code, out, err) = run_for(cmd, 60);
+    let (code, out, err) = run_for(cmd, Duration::from_secs(60));
     (code, format!("{out}\n{err}"))
 }
 
@@ -653,7 +599,7 @@ fn curl(pki: &Pki, args: &[&str], url: &str) {
         .arg(&pki.cert)
         .args(args)
         .arg(url);
-    let (code, _, err) = run_for(cmd, 110);
+    let (code, _, err) = run_for(cmd, Duration::from_secs(110));
     assert_eq!(code, Some(0), "curl {args:?} {url} failed: {err}");
 }
 
@@ -1035,7 +981,7 @@ for path in ("/page.html", "/a.txt"):
         .arg(script)
         .arg(&pki.cert)
         .arg(server.port.to_string());
-    let (code, out, err) = run_for(cmd, 60);
+    let (code, out, err) = run_for(cmd, Duration::from_secs(60));
     assert_eq!(code, Some(0), "python failed: {out}{err}");
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "{out}");
@@ -1096,7 +1042,7 @@ fn wget_fetches_a_file() {
         .arg("-O")
         .arg(&dest)
         .arg(format!("https://127.0.0.1:{}/big.bin", server.port));
-    let (code, out_text, err) = run_for(cmd, 60);
+    let (code, out_text, err) = run_for(cmd, Duration::from_secs(60));
     assert_eq!(code, Some(0), "wget failed: {out_text}{err}");
     assert!(std::fs::read(&dest).unwrap() == big);
 }
@@ -1316,7 +1262,7 @@ fn self_signed_certificate_matches_its_fingerprint_line() {
         cmd.args(["-sS", "--fail", "--max-time", "20", "--cacert"])
             .arg(dir.join("presented.pem"))
             .arg(format!("https://127.0.0.1:{}/a.txt", server.port));
-        let (code, out, err) = run_for(cmd, 30);
+        let (code, out, err) = run_for(cmd, Duration::from_secs(30));
         assert_eq!(
             (code, out.as_str()),
             (Some(0), "0123456789abcdefghij"),
@@ -1345,7 +1291,7 @@ fn self_signed_certificate_verifies_over_ipv6() {
     let mut cmd = Command::new("openssl");
     cmd.args(["s_client", "-showcerts", "-connect"])
         .arg(format!("[::1]:{}", server.port));
-    let (code, out, err) = run_for(cmd, 60);
+    let (code, out, err) = run_for(cmd, Duration::from_secs(60));
     assert_eq!(code, Some(0), "{out}{err}");
     let begin = out
         .find("-----BEGIN CERTIFICATE-----")
@@ -1569,25 +1515,6 @@ fn key_formats_and_chains_that_serve() {
     assert_eq!(c.info("certs"), "2", "leaf and intermediate");
 }
 
-/// Runs `httpd 0 -b 127.0.0.1 -d ROOT ARGS` expecting a start-up failure:
-/// exit status 1 and one line on stderr, which it returns.
-fn start_fails(root: &Path, args: &[&str]) -> String {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_httpd"));
-    cmd.args(["0", "-b", "127.0.0.1", "-d", root.to_str().unwrap()])
-        .args(args);
-    let (code, out, err) = run_for(cmd, 20);
-    assert_eq!(
-        code,
-        Some(1),
-        "{args:?}: expected exit 1; stdout {out:?}, stderr {err:?}"
-    );
-    assert!(
-        err.ends_with('\n') && err.trim_end().lines().count() == 1 && err.starts_with("httpd: "),
-        "{args:?}: expected one line on stderr, got {err:?}"
-    );
-    err
-}
-
 /// Start-up refusals, each one line and exit 1: a missing certificate
 /// file, a file without a PEM block, a key that is not the certificate's,
 /// an RSA, P-384 or Ed25519 key (naming `mkcert -ecdsa` and `openssl
@@ -1603,25 +1530,25 @@ fn start_up_failures_are_one_line_and_exit_1() {
     let key = pki.key.to_str().unwrap();
 
     let missing = pki.path("no-such.pem");
-    let line = start_fails(
+    let line = assert_start_refused(
         root.path(),
         &["--tls-cert", missing.to_str().unwrap(), "--tls-key", key],
     );
     println!("missing certificate: {line}");
 
     let junk = pki.dir.write("junk.pem", "this is not PEM\nat all\n");
-    let line = start_fails(
+    let line = assert_start_refused(
         root.path(),
         &["--tls-cert", junk.to_str().unwrap(), "--tls-key", key],
     );
     println!("no PEM block: {line}");
-    let line = start_fails(
+    let line = assert_start_refused(
         root.path(),
         &["--tls-cert", cert, "--tls-key", junk.to_str().unwrap()],
     );
     println!("key without PEM block: {line}");
 
-    let line = start_fails(
+    let line = assert_start_refused(
         root.path(),
         &["--tls-cert", cert, "--tls-key", other.key.to_str().unwrap()],
     );
@@ -1642,7 +1569,7 @@ fn start_up_failures_are_one_line_and_exit_1() {
         "-out",
         "rsa.pem",
     ]);
-    let line = start_fails(
+    let line = assert_start_refused(
         root.path(),
         &[
             "--tls-cert",
@@ -1674,7 +1601,7 @@ fn start_up_failures_are_one_line_and_exit_1() {
         "pass:right",
     ]);
     let encrypted = pki.path("encrypted.pem");
-    let line = start_fails(
+    let line = assert_start_refused(
         root.path(),
         &[
             "--tls-cert",
@@ -1686,7 +1613,7 @@ fn start_up_failures_are_one_line_and_exit_1() {
         ],
     );
     println!("wrong password: {line}");
-    let line = start_fails(
+    let line = assert_start_refused(
         root.path(),
         &["--tls-cert", cert, "--tls-key", encrypted.to_str().unwrap()],
     );
@@ -1723,7 +1650,7 @@ fn start_up_failures_are_one_line_and_exit_1() {
             "-out",
             "other.pem",
         ]);
-        let line = start_fails(
+        let line = assert_start_refused(
             root.path(),
             &[
                 "--tls-cert",

@@ -19,7 +19,7 @@ use crate::fs::listing::{self, Filter, MAX_LISTING_ENTRIES};
 use crate::fs::page::{self, Entry};
 use crate::fs::path::MAX_PATH_BYTES;
 use crate::fs::root::{NAME_MAX_BYTES, Root};
-use crate::fs::tar::{self, MAX_TAR_PATH_BYTES, Member, TRAILER_BYTES};
+use crate::fs::tar::{self, MAX_HEADER_BYTES, MAX_TAR_PATH_BYTES, Member, TRAILER_BYTES};
 use crate::rt::sys::{self, At, BorrowedFd, CStr, Errno, OwnedFd, Stat};
 
 /// Members per archive: bounds the walk's time (two `fstatat`s per entry)
@@ -41,10 +41,6 @@ const RECORD_HEAD_BYTES: usize = 2 + 1 + 4 + 8 + 8;
 /// The longest record; a buffer this size holds any record for
 /// `read_record`.
 pub const MAX_RECORD_BYTES: usize = RECORD_HEAD_BYTES + MAX_TAR_PATH_BYTES;
-
-/// Records gathered before one `write` to the manifest: most directories'
-/// records in one call.
-const WRITE_BUF_BYTES: usize = 16 * 1024;
 
 /// The kind byte of a record.
 const KIND_FILE: u8 = 0;
@@ -104,7 +100,8 @@ impl From<Errno> for WalkError {
 }
 
 /// Walks the directory `rel` (relative to the root, empty for the root
-/// itself; already open as `dir`) and writes one record per member into a
+/// itself; already open as `dir`, which gives the top's own record, then
+/// is reopened by path like every directory) and writes one record per member into a
 /// fresh memfd: first the directory itself, named `top` (one path segment,
 /// not `.` or `..`), then its contents breadth-first, each directory's
 /// entries in `fs::page::sort` order (directories first, then by name),
@@ -141,25 +138,18 @@ fn walk_within(
     let name = CStr::new(b"tar-manifest\0").ok_or(Errno::EINVAL)?;
     let mut out = Writer {
         fd: sys::memfd_create(name)?,
-        pending: [0; WRITE_BUF_BYTES],
-        pending_len: 0,
         written: 0,
         count: 0,
         archive_len: TRAILER_BYTES,
         hash: FNV_OFFSET,
         limits,
     };
-    let st = sys::fstat(dir.as_fd())?;
-    out.add(&member(top, &st))?;
+    out.add(top, &sys::fstat(dir.as_fd())?)?;
+    drop(dir);
     let filter = Filter { hide_dotfiles };
-    let mut first = Some(dir);
     let mut next = 0u64;
     let mut record = [0u8; MAX_RECORD_BYTES];
-    loop {
-        out.flush()?;
-        let Some((parent, after)) = read_record(out.fd.as_fd(), next, &mut record) else {
-            break;
-        };
+    while let Some((parent, after)) = read_record(out.fd.as_fd(), next, &mut record) {
         next = after;
         if !parent.dir {
             continue;
@@ -170,10 +160,8 @@ fn walk_within(
         let src_len =
             source_path(rel, top, parent.path, &mut src_mem).ok_or(WalkError::TooLarge)?;
         let src = src_mem.get(..src_len).unwrap_or_default();
-        let dir = match first.take() {
-            Some(dir) => dir,
-            None => root.open_file(CStr::new(src).ok_or(Errno::EINVAL)?)?,
-        };
+        let dir = root.open_file(CStr::new(src).ok_or(Errno::EINVAL)?)?;
+        // Without the NUL, and empty for the root.
         let dir_rel = match src.split_last() {
             Some((_, b".")) | None => &b""[..],
             Some((_, path)) => path,
@@ -202,128 +190,108 @@ fn walk_within(
                 return Err(WalkError::TooLarge);
             }
             let path = path.as_bytes();
+            // The entry's own path relative to the root, NUL-terminated,
+            // as `source_path` gives it; its name is the tail.
+            let mut src_mem = [0u8; MAX_PATH_BYTES + NAME_MAX_BYTES + 2];
+            let mut src = Buf::new(&mut src_mem);
+            if !dir_rel.is_empty() {
+                src.push(dir_rel).byte(b'/');
+            }
+            let name_at = src.len();
+            let src = src.push(entry.name).byte(0).as_bytes();
             let st = if entry.is_symlink {
-                follow(root, rel, top, path)?
+                if src.len() > MAX_PATH_BYTES + 1 {
+                    return Err(WalkError::TooLarge);
+                }
+                follow(root, src)
             } else {
-                stat_entry(dir.as_fd(), entry.name)
+                let name = src.get(name_at..).and_then(CStr::new);
+                name.and_then(|name| sys::fstatat(dir.as_fd(), name, At::SYMLINK_NOFOLLOW).ok())
             };
             if let Some(st) = st.filter(|st| st.is_dir() || st.is_file()) {
-                out.add(&member(path, &st))?;
+                out.add(path, &st)?;
             }
         }
     }
-    out.flush()?;
     Ok(Manifest {
         records_len: out.written,
-        count: u32::try_from(out.count).map_err(|_| WalkError::TooLarge)?,
+        count: out.count,
         archive_len: out.archive_len,
         hash: out.hash,
         fd: out.fd,
     })
 }
 
-/// A member named `path` from its stat.
-fn member<'a>(path: &'a [u8], st: &Stat) -> Member<'a> {
-    Member {
-        path,
-        dir: st.is_dir(),
-        mode: st.mode & 0o7777,
-        mtime: st.mtime,
-        size: if st.is_dir() { 0 } else { st.len() },
-    }
+/// What the symlink at `src` (relative to the root, NUL-terminated)
+/// points to, when the kernel resolves it beneath the root (openat2
+/// `RESOLVE_BENEATH`; without openat2 the root follows no symlink at all)
+/// and it is a regular file. `O_PATH`: nothing is opened for reading, so
+/// a link to a device or FIFO has no effect.
+fn follow(root: &Root, src: &[u8]) -> Option<Stat> {
+    // None when outside the root, dangling, a loop.
+    let fd = root.open_path(CStr::new(src)?).ok()?;
+    sys::fstat(fd.as_fd()).ok().filter(Stat::is_file)
 }
 
-/// The entry `name` of `dir` itself (not followed); None when it is gone.
-fn stat_entry(dir: BorrowedFd, name: &[u8]) -> Option<Stat> {
-    let mut mem = [0u8; NAME_MAX_BYTES + 1];
-    let mut cname = Buf::new(&mut mem);
-    cname.push(name).byte(0);
-    let cname = CStr::new(cname.as_bytes())?;
-    sys::fstatat(dir, cname, At::SYMLINK_NOFOLLOW).ok()
-}
-
-/// What the symlink member `path` points to, when the kernel resolves it
-/// beneath the root (openat2 `RESOLVE_BENEATH`; without openat2 the root
-/// follows no symlink at all). `O_PATH`: nothing is opened for reading,
-/// so a link to a device or FIFO has no effect.
-fn follow(root: &Root, rel: &[u8], top: &[u8], path: &[u8]) -> Result<Option<Stat>, WalkError> {
-    let mut mem = [0u8; MAX_PATH_BYTES + 1];
-    let len = source_path(rel, top, path, &mut mem).ok_or(WalkError::TooLarge)?;
-    let Some(src) = mem.get(..len).and_then(CStr::new) else {
-        return Ok(None);
-    };
-    let Ok(fd) = root.open_path(src) else {
-        return Ok(None); // outside the root, dangling, a loop
-    };
-    Ok(sys::fstat(fd.as_fd()).ok().filter(Stat::is_file))
-}
-
-/// Appends records to the manifest, keeping count, length and hash.
+/// Appends records to the manifest, keeping count, length and hash. One
+/// `write` a record: the walk's two `fstatat`s an entry cost more.
 struct Writer<'l> {
     fd: OwnedFd,
-    pending: [u8; WRITE_BUF_BYTES],
-    pending_len: usize,
     /// Bytes already written to `fd`.
     written: u64,
-    count: usize,
+    count: u32,
     archive_len: u64,
     hash: u64,
     limits: &'l Limits,
 }
 
 impl Writer<'_> {
-    /// Adds one member's record, or fails on a limit.
-    fn add(&mut self, m: &Member) -> Result<(), WalkError> {
+    /// Adds the record of the member `path`, described by `st`, or fails
+    /// on a limit.
+    fn add(&mut self, path: &[u8], st: &Stat) -> Result<(), WalkError> {
+        let dir = st.is_dir();
+        let m = Member {
+            path,
+            dir,
+            mode: st.mode & 0o7777,
+            mtime: st.mtime,
+            size: if dir { 0 } else { st.len() },
+        };
+        let mut header = [0u8; MAX_HEADER_BYTES];
+        let header_len = tar::header(&m, &mut header) as u64;
         let mut mem = [0u8; MAX_RECORD_BYTES];
         let mut rec = Buf::new(&mut mem);
-        let path_len = u16::try_from(m.path.len()).map_err(|_| WalkError::TooLarge)?;
-        rec.push(&path_len.to_le_bytes())
-            .byte(if m.dir { KIND_DIR } else { KIND_FILE })
+        rec.push(&(path.len() as u16).to_le_bytes())
+            .byte(if dir { KIND_DIR } else { KIND_FILE })
             .push(&m.mode.to_le_bytes())
             .push(&m.mtime.to_le_bytes())
             .push(&m.size.to_le_bytes())
-            .push(m.path);
-        let rec = rec.as_bytes();
-        let records_len = self
-            .written
-            .saturating_add((self.pending_len + rec.len()) as u64);
-        let member_len = tar::header_len(m)
-            .checked_add(m.size)
-            .and_then(|n| n.checked_add(tar::padding(m.size)));
-        let archive_len = member_len.and_then(|n| n.checked_add(self.archive_len));
-        let (Some(archive_len), true, true, false) = (
+            .push(path);
+        self.written += rec.len() as u64;
+        // A header is at most `MAX_HEADER_BYTES` and a body below 2^63
+        // (`st_size` is signed): only the running total can overflow.
+        let archive_len = self
+            .archive_len
+            .checked_add(header_len + m.size + tar::padding(m.size));
+        // `rec` holds `MAX_TAR_PATH_BYTES` of path: past it, overflowed.
+        let (Some(archive_len), false, true, true, false) = (
             archive_len,
-            self.count < self.limits.entries,
-            records_len <= self.limits.manifest_bytes,
-            m.path.len() > MAX_TAR_PATH_BYTES,
+            rec.overflowed(),
+            (self.count as usize) < self.limits.entries,
+            self.written <= self.limits.manifest_bytes,
+            header_len == 0,
         ) else {
             return Err(WalkError::TooLarge);
         };
-        if self.pending_len + rec.len() > WRITE_BUF_BYTES {
-            self.flush()?;
+        let rec = rec.as_bytes();
+        if sys::write(self.fd.as_fd(), rec)? != rec.len() {
+            return Err(WalkError::Errno(Errno::EIO));
         }
-        let free = self.pending.get_mut(self.pending_len..).unwrap_or_default();
-        self.pending_len += crate::buf::copy(free, rec);
         for &b in rec {
             self.hash = (self.hash ^ u64::from(b)).wrapping_mul(FNV_PRIME);
         }
         self.count += 1;
         self.archive_len = archive_len;
-        Ok(())
-    }
-
-    /// Writes the pending records to the memfd.
-    fn flush(&mut self) -> Result<(), Errno> {
-        let mut rest = self.pending.get(..self.pending_len).unwrap_or_default();
-        while !rest.is_empty() {
-            let n = match sys::write(self.fd.as_fd(), rest)? {
-                0 => return Err(Errno::EIO),
-                n => n,
-            };
-            rest = rest.get(n..).unwrap_or_default();
-            self.written = self.written.saturating_add(n as u64);
-        }
-        self.pending_len = 0;
         Ok(())
     }
 }
@@ -386,7 +354,7 @@ pub fn source_path(rel: &[u8], top: &[u8], member: &[u8], out: &mut [u8]) -> Opt
 mod tests {
     use super::*;
     use crate::fs::listing::NAME_ARENA_BYTES;
-    use crate::fs::tar::{MAX_HEADER_BYTES, header, header_len, padding};
+    use crate::fs::tar::{header, padding};
     use std::ffi::CString;
     use std::os::fd::AsRawFd;
     use std::os::unix::ffi::OsStrExt;
@@ -475,11 +443,10 @@ mod tests {
         let mut buf = vec![0u8; MAX_RECORD_BYTES];
         let mut offset = 0;
         while let Some((r, next)) = read_record(m.fd.as_fd(), offset, &mut buf) {
-            let mut mem = vec![0u8; MAX_HEADER_BYTES];
-            let mut out = Buf::new(&mut mem);
-            let n = header(&r, &mut out);
+            let mut mem = [0u8; MAX_HEADER_BYTES];
+            let n = header(&r, &mut mem);
             assert!(n > 0);
-            archive.extend_from_slice(out.as_bytes());
+            archive.extend_from_slice(&mem[..n]);
             if !r.dir {
                 let mut src = vec![0u8; MAX_PATH_BYTES + 1];
                 let len = source_path(rel.as_bytes(), top.as_bytes(), r.path, &mut src).unwrap();
@@ -594,7 +561,8 @@ mod tests {
             let mut buf = vec![0u8; MAX_RECORD_BYTES];
             let (mut offset, mut sum) = (0, TRAILER_BYTES);
             while let Some((r, next)) = read_record(m.fd.as_fd(), offset, &mut buf) {
-                sum += header_len(&r) + r.size + padding(r.size);
+                let n = header(&r, &mut [0u8; MAX_HEADER_BYTES]) as u64;
+                sum += n + r.size + padding(r.size);
                 offset = next;
             }
             sum

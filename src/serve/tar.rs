@@ -14,7 +14,7 @@ use super::{Body, Cx, PageTicket, Reply, Scratch, Status, Turn, Validators, stat
 use crate::buf::Buf;
 use crate::fs::path::{self, MAX_PATH_BYTES};
 use crate::fs::tar::{self, MAX_HEADER_BYTES};
-use crate::fs::tree::{self, MAX_RECORD_BYTES, Manifest, WalkError};
+use crate::fs::tree::{self, MAX_RECORD_BYTES, WalkError};
 use crate::http::request;
 use crate::rt::sys::{self, BorrowedFd, CStr, OwnedFd};
 
@@ -27,7 +27,8 @@ const TAR_TYPE: &[u8] = b"application/x-tar";
 
 /// The part of a tar download still to send. See the module docs.
 pub struct TarStream {
-    manifest: Manifest,
+    /// The walk's manifest (`Manifest::fd`).
+    manifest: OwnedFd,
     /// Manifest offsets of the current member's record and the next one.
     record: u64,
     next_record: u64,
@@ -127,7 +128,7 @@ impl Cx<'_, '_, '_> {
         }
         self.out.str(".tar\"\r\n");
         let mut stream = TarStream {
-            manifest,
+            manifest: manifest.fd,
             record: 0,
             next_record: 0,
             member_at: 0,
@@ -151,17 +152,25 @@ impl Cx<'_, '_, '_> {
 impl TarStream {
     /// Reads the member at `record` (none past the end).
     fn load(&mut self) {
-        let mut buf = [0u8; MAX_RECORD_BYTES];
-        match tree::read_record(self.manifest.fd.as_fd(), self.record, &mut buf) {
-            Some((m, next)) if self.record < self.manifest.records_len => {
-                self.header_len = tar::header_len(&m);
-                self.size = if m.dir { 0 } else { m.size };
+        match self.member(&mut [0; MAX_HEADER_BYTES]) {
+            Some((header_len, size, next)) => {
+                self.header_len = header_len as u64;
+                self.size = size;
                 self.next_record = next;
                 self.in_member = true;
             }
-            _ => self.in_member = false,
+            None => self.in_member = false,
         }
         (self.file, self.short) = (None, false);
+    }
+
+    /// Reads the record at `record` and writes the member's header into
+    /// `mem`: the header's length, the body's and the next record's
+    /// offset.
+    fn member(&self, mem: &mut [u8; MAX_HEADER_BYTES]) -> Option<(usize, u64, u64)> {
+        let mut rec = [0u8; MAX_RECORD_BYTES];
+        let (m, next) = tree::read_record(self.manifest.as_fd(), self.record, &mut rec)?;
+        Some((tar::header(&m, mem), if m.dir { 0 } else { m.size }, next))
     }
 
     /// Bytes the current member takes: header, body, padding.
@@ -214,70 +223,56 @@ impl TarStream {
             let left = self.end.saturating_sub(self.pos);
             let free = out.get_mut(filled..).unwrap_or_default();
             let room = (free.len() as u64).min(left);
-            if room == 0 {
+            let Some(free @ [_, ..]) = free.get_mut(..room as usize) else {
                 break;
-            }
+            };
+            let at = self.pos - self.member_at;
+            let body_at = at.wrapping_sub(self.header_len);
+            let pad = tar::padding(self.size);
             let n = if !self.in_member {
                 // The trailer: `TRAILER_BYTES` of zeros.
-                zeros(free, room)
-            } else if let Some(at) = Some(self.pos - self.member_at)
-                && at < self.header_len
-            {
-                let mut rec = [0u8; MAX_RECORD_BYTES];
+                zeros(free, left)
+            } else if at < self.header_len {
                 let mut mem = [0u8; MAX_HEADER_BYTES];
-                let mut header = Buf::new(&mut mem);
-                if let Some((m, _)) =
-                    tree::read_record(self.manifest.fd.as_fd(), self.record, &mut rec)
-                {
-                    tar::header(&m, &mut header);
-                }
-                let bytes = header.as_bytes().get(at as usize..).unwrap_or_default();
-                let n = crate::buf::copy(free.get_mut(..room as usize).unwrap_or_default(), bytes);
-                if n == 0 {
+                let len = self.member(&mut mem).map_or(0, |(len, ..)| len);
+                let bytes = mem.get(at as usize..len).unwrap_or_default();
+                match crate::buf::copy(free, bytes) {
                     // The manifest cannot be read back: end the response.
-                    break;
+                    0 => break,
+                    n => n,
                 }
-                n
-            } else if let Some(body_at) = Some(at_body(self))
-                && body_at < self.size
-            {
+            } else if body_at < self.size {
                 let count = (self.size - body_at).min(left);
                 if self.file.is_none() && !self.short {
                     self.file = self.open(root, head);
                     self.short = self.file.is_none();
                 }
-                let fits = count <= room;
-                let read = match (&self.file, fits) {
-                    (Some(file), true) => {
-                        let into = free.get_mut(..count as usize).unwrap_or_default();
-                        Some(sys::pread(file.as_fd(), into, body_at))
-                    }
-                    _ => None,
-                };
-                match (read, self.file.is_some()) {
+                match &self.file {
                     // A body that fits goes with the rest; a short read
                     // means the file shrank.
-                    (Some(Ok(n)), _) if n > 0 => n,
-                    (Some(_), _) => {
-                        self.cut_short();
-                        continue;
+                    Some(file) if count <= room => {
+                        let into = free.get_mut(..count as usize).unwrap_or_default();
+                        match sys::pread(file.as_fd(), into, body_at) {
+                            Ok(n) if n > 0 => n,
+                            _ => {
+                                self.cut_short();
+                                continue;
+                            }
+                        }
                     }
-                    (None, true) => {
+                    Some(_) => {
                         if filled == 0 {
                             sendfile = Some((body_at, count as usize));
                         }
                         break;
                     }
-                    (None, false) => zeros(free, room.min(count)),
+                    None => zeros(free, count),
                 }
+            } else if body_at < self.size + pad {
+                zeros(free, self.size + pad - body_at)
             } else {
-                let pad_at = at_body(self) - self.size;
-                let pad = tar::padding(self.size);
-                if pad_at >= pad {
-                    self.advance();
-                    continue;
-                }
-                zeros(free, room.min(pad - pad_at))
+                self.advance();
+                continue;
             };
             filled += n;
             self.pos += n as u64;
@@ -301,7 +296,7 @@ impl TarStream {
         let norm = path::normalize(req.path, &mut rel_mem).ok()?;
         let rel = rel_mem.get(..norm.len)?;
         let mut rec = [0u8; MAX_RECORD_BYTES];
-        let (m, _) = tree::read_record(self.manifest.fd.as_fd(), self.record, &mut rec)?;
+        let (m, _) = tree::read_record(self.manifest.as_fd(), self.record, &mut rec)?;
         let mut src = [0u8; MAX_PATH_BYTES + 2];
         let len = tree::source_path(rel, top_of(rel), m.path, &mut src)?;
         let file = root.open_file(CStr::new(src.get(..len)?)?).ok()?;
@@ -309,20 +304,12 @@ impl TarStream {
     }
 }
 
-/// Where the next byte falls in the current member's body (past its end
-/// when it is in the padding).
-fn at_body(t: &TarStream) -> u64 {
-    t.pos - t.member_at - t.header_len
-}
-
-/// Fills `n` bytes of `out` with zeros; returns how many.
+/// Fills up to `n` bytes at the start of `out` with zeros; returns how
+/// many.
 fn zeros(out: &mut [u8], n: u64) -> usize {
-    let mut filled = 0;
-    for b in out.iter_mut().take(n as usize) {
-        *b = 0;
-        filled += 1;
-    }
-    filled
+    let n = (out.len() as u64).min(n) as usize;
+    out.get_mut(..n).unwrap_or_default().fill(0);
+    n
 }
 
 #[cfg(test)]

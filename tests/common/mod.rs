@@ -118,10 +118,7 @@ impl Server {
 
     /// A new connection with generous timeouts.
     pub fn connect(&self) -> TcpStream {
-        let s = TcpStream::connect((self.host.as_str(), self.port)).expect("connect");
-        s.set_read_timeout(Some(WAIT)).unwrap();
-        s.set_write_timeout(Some(WAIT)).unwrap();
-        s
+        connect_to(&self.host, self.port).expect("connect")
     }
 
     /// Sends `raw` on a new connection and reads one response.
@@ -255,9 +252,9 @@ impl Response {
     }
 }
 
-/// Reads one response from `s`: the head, then `Content-Length` bytes of
-/// body (none for HEAD, 204 and 304), or up to EOF without a length.
-pub fn read_response(s: &mut impl Read, head_only: bool) -> Response {
+/// Reads exactly one response head from `s` (up to and including the
+/// blank line), raw, a byte at a time so that nothing after it is consumed.
+pub fn read_head(s: &mut impl Read) -> Vec<u8> {
     let mut buf = Vec::new();
     let mut byte = [0u8; 1];
     while !buf.ends_with(b"\r\n\r\n") {
@@ -269,6 +266,13 @@ pub fn read_response(s: &mut impl Read, head_only: bool) -> Response {
             ),
         }
     }
+    buf
+}
+
+/// Reads one response from `s`: the head, then `Content-Length` bytes of
+/// body (none for HEAD, 204 and 304), or up to EOF without a length.
+pub fn read_response(s: &mut impl Read, head_only: bool) -> Response {
+    let buf = read_head(s);
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut parsed = httparse::Response::new(&mut headers);
     assert!(parsed.parse(&buf).unwrap().is_complete());
@@ -305,6 +309,54 @@ pub fn read_response(s: &mut impl Read, head_only: bool) -> Response {
         }
     }
     resp
+}
+
+/// Everything after the first response head in `all` (what a server sent
+/// until it closed): the parsed head, and every byte after it, so that a
+/// body's real length (or "no body at all") can be asserted.
+pub fn split_head(all: &[u8]) -> (Response, Vec<u8>) {
+    let end = all
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no complete head in {:?}", String::from_utf8_lossy(all)))
+        + 4;
+    let head = read_response(&mut &all[..end], true);
+    (head, all[end..].to_vec())
+}
+
+/// Header name/value pairs (names lowercased) without `Date`, which may
+/// tick between two requests.
+pub fn headers_without_date(r: &Response) -> Vec<(String, String)> {
+    r.headers
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("date"))
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+        .collect()
+}
+
+/// The ETag of `r`, checked to be a strong entity tag: `"opaque"` with
+/// no `W/` and no inner quote (RFC 9110 §8.8.3).
+pub fn strong_etag(r: &Response) -> String {
+    let tag = r
+        .header("ETag")
+        .unwrap_or_else(|| panic!("no ETag in {:?}", r.headers))
+        .to_string();
+    assert!(
+        tag.len() >= 3
+            && tag.starts_with('"')
+            && tag.ends_with('"')
+            && !tag[1..tag.len() - 1].contains('"'),
+        "not a strong entity tag: {tag:?}"
+    );
+    tag
+}
+
+/// A new connection to `host`:`port` with generous timeouts.
+pub fn connect_to(host: &str, port: u16) -> std::io::Result<TcpStream> {
+    let s = TcpStream::connect((host, port))?;
+    s.set_read_timeout(Some(WAIT))?;
+    s.set_write_timeout(Some(WAIT))?;
+    Ok(s)
 }
 
 /// Reads until EOF; true if the peer closed within `WAIT`.
@@ -498,4 +550,158 @@ pub fn chromium_dump_dom(url: &str, extra: &[&str]) -> String {
         "chromium failed ({status}); stderr: {stderr}"
     );
     dom
+}
+
+/// Sets the permission bits of `path`.
+pub fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// True when `program` is on PATH.
+pub fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Runs `command` (stdin empty) to its end; its output. Panics, with the
+/// command and its stderr, unless it succeeds.
+#[track_caller]
+pub fn run_ok(command: &mut Command) -> std::process::Output {
+    let out = command
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("run {command:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{command:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs `command` (stdin empty) to its end, killed after `limit`: its
+/// exit code (None if it had to be killed; -1 for a death by signal),
+/// stdout and stderr.
+pub fn run_for(mut command: Command, limit: Duration) -> (Option<i32>, String, String) {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {command:?}: {e}"));
+    let out = collect(child.stdout.take().unwrap());
+    let err = collect(child.stderr.take().unwrap());
+    let start = Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status.code().unwrap_or(-1));
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // The reader threads see EOF once the process is gone.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && (Arc::strong_count(&out) > 1 || Arc::strong_count(&err) > 1)
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = out.lock().unwrap().clone();
+    let err = err.lock().unwrap().clone();
+    (code, out, err)
+}
+
+/// `httpd 0 -b 127.0.0.1 -d DIR ARGS`, not yet started.
+pub fn httpd_command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_httpd"));
+    command
+        .args(["0", "-b", "127.0.0.1", "-d", dir.to_str().unwrap()])
+        .args(args);
+    command
+}
+
+/// Asserts that `httpd 0 -b 127.0.0.1 -d DIR ARGS` refuses to start:
+/// exit 1 within `WAIT` and one stderr line starting `httpd: `, which it
+/// returns.
+#[track_caller]
+pub fn assert_start_refused(dir: &Path, args: &[&str]) -> String {
+    let (code, out, err) = run_for(httpd_command(dir, args), WAIT);
+    assert_eq!(
+        code,
+        Some(1),
+        "{args:?}: expected exit 1; stdout {out:?}, stderr {err:?}"
+    );
+    assert!(
+        err.ends_with('\n') && err.trim_end().lines().count() == 1 && err.starts_with("httpd: "),
+        "{args:?}: expected one line on stderr, got {err:?}"
+    );
+    err
+}
+
+/// Calls `visit(relative path, path, metadata)` for everything beneath
+/// `dir` (not `dir` itself), parents before their contents; descends into
+/// directories but never through a symlink (metadata is the link's own).
+pub fn walk_tree(dir: &Path, visit: &mut dyn FnMut(&Path, &Path, &std::fs::Metadata)) {
+    fn walk(base: &Path, dir: &Path, visit: &mut dyn FnMut(&Path, &Path, &std::fs::Metadata)) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            visit(path.strip_prefix(base).unwrap(), &path, &meta);
+            if meta.is_dir() {
+                walk(base, &path, visit);
+            }
+        }
+    }
+    walk(dir, dir, visit);
+}
+
+/// `len` bytes of an xorshift64 (13, 7, 17) stream from `state`:
+/// deterministic, incompressible file contents.
+pub fn xorshift_bytes(len: usize, mut state: u64) -> Vec<u8> {
+    let mut v = Vec::with_capacity(len + 8);
+    while v.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        v.extend_from_slice(&state.to_le_bytes());
+    }
+    v.truncate(len);
+    v
+}
+
+/// A deterministic generator (xorshift64*): "random" choices and bytes
+/// that are the same on every run.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number below `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// The next `n` bytes.
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut v = Vec::with_capacity(n + 8);
+        while v.len() < n {
+            v.extend_from_slice(&self.next().to_le_bytes());
+        }
+        v.truncate(n);
+        v
+    }
 }
