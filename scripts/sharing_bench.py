@@ -26,7 +26,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HTTPD = os.path.join(ROOT, "target", "release", "httpd")
+HTTPD = os.environ.get("HTTPD", os.path.join(ROOT, "target", "release", "httpd"))
 TICK = os.sysconf("SC_CLK_TCK")
 
 

@@ -17,6 +17,7 @@
 use super::crypt;
 use super::users::Users;
 use crate::base64;
+use crate::http::syntax;
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroize;
@@ -67,8 +68,9 @@ struct Cached {
 #[derive(Clone, Copy)]
 struct Client {
     address: [u8; 16],
-    /// When the first failure of the window happened.
-    since_secs: i64,
+    /// When the window ends: `FAILURE_WINDOW_SECS` after its first
+    /// failure.
+    until_secs: i64,
     /// Failures in the window; 0: the slot is free.
     failures: u32,
 }
@@ -102,7 +104,7 @@ impl Guard {
             next_cached: 0,
             clients: [Client {
                 address: [0; 16],
-                since_secs: 0,
+                until_secs: 0,
                 failures: 0,
             }; MAX_TRACKED_CLIENTS],
             #[cfg(test)]
@@ -112,9 +114,10 @@ impl Guard {
 
     /// Decides a request from `client` (16 bytes, IPv4 as IPv4-mapped
     /// IPv6) whose `Authorization` value is `authorization`, at `now_secs`
-    /// on a monotonic clock. No header, or another scheme than Basic, is
+    /// (the server's clock, in seconds). No header, or another scheme than Basic, is
     /// denied without counting a failure (a browser asks first without
     /// credentials); a Basic token that does not verify counts one.
+    #[inline(never)] // See the module docs of `auth`.
     pub fn check<'u>(
         &mut self,
         users: &Users<'u>,
@@ -125,16 +128,19 @@ impl Guard {
         let Some(token) = authorization.and_then(basic_token) else {
             return Verdict::Denied;
         };
-        let key: [u8; 32] = Sha256::digest(token).into();
-        let name = |index: u16| users.entries().get(usize::from(index)).map(|e| e.user);
-        if let Some(user) = self.cached(&key).and_then(name) {
-            return Verdict::Allowed(user);
-        }
-        if let Some(retry_after_secs) = self.limited(client, now_secs) {
-            return Verdict::Limited { retry_after_secs };
-        }
-        match self.verify(users, token) {
-            Some(index) => {
+        let mut hasher = Sha256::default();
+        hasher.update(token);
+        let key: [u8; 32] = hasher.finalize().into();
+        let index = match self.cached(&key) {
+            Some(index) => index,
+            None => {
+                if let Some(retry_after_secs) = self.limited(client, now_secs) {
+                    return Verdict::Limited { retry_after_secs };
+                }
+                let Some(index) = self.verify(users, token) else {
+                    self.fail(client, now_secs);
+                    return Verdict::Denied;
+                };
                 if let Some(slot) = self.cached.get_mut(self.next_cached) {
                     *slot = Cached {
                         key,
@@ -143,12 +149,12 @@ impl Guard {
                     };
                 }
                 self.next_cached = (self.next_cached + 1) % MAX_CACHED_CREDENTIALS;
-                name(index).map_or(Verdict::Denied, Verdict::Allowed)
+                index
             }
-            None => {
-                self.fail(client, now_secs);
-                Verdict::Denied
-            }
+        };
+        match users.entries().get(usize::from(index)) {
+            Some(entry) => Verdict::Allowed(entry.user),
+            None => Verdict::Denied,
         }
     }
 
@@ -175,83 +181,86 @@ impl Guard {
         }
         let mut decoded = [0u8; MAX_CREDENTIALS_BYTES];
         let len = base64::decode(token, &mut decoded).unwrap_or(0);
-        let credentials = decoded.get(..len).unwrap_or_default();
         // RFC 7617 §2: the user-id ends at the first colon; the password
-        // may hold more.
-        let colon = credentials.iter().position(|&b| b == b':');
-        let (user, password) = match colon.and_then(|i| credentials.split_at_checked(i)) {
-            Some((user, rest)) => (user, rest.get(1..).unwrap_or_default()),
-            None => (&b""[..], &b""[..]),
-        };
+        // may hold more. Without a colon the user is empty, which no
+        // entry is.
+        let (user, password) =
+            super::split_once(decoded.get(..len).unwrap_or_default(), b':').unwrap_or_default();
         let index = users.find(user);
-        let entry = users.entries().get(index.unwrap_or(0));
-        let right = entry.is_some_and(|e| crypt::verify(&e.hash, password));
+        let right = users
+            .entries()
+            .get(index.unwrap_or(0))
+            .is_some_and(|e| crypt::verify(&e.hash, password));
         decoded.zeroize();
         let index = u16::try_from(index?).ok()?;
-        (right && colon.is_some()).then_some(index)
+        right.then_some(index)
     }
 
     /// The seconds until `client` may try again, when its window is full.
     fn limited(&self, client: &[u8; 16], now_secs: i64) -> Option<u32> {
-        let entry = self
-            .clients
-            .iter()
-            .find(|c| c.failures > 0 && c.address == *client)?;
-        let left = window_left(entry, now_secs);
-        (left > 0 && entry.failures >= MAX_FAILURES_PER_WINDOW)
-            .then(|| u32::try_from(left).unwrap_or(u32::MAX).max(1))
+        for c in &self.clients {
+            let left = window_left(c, now_secs);
+            if left > 0 && c.failures >= MAX_FAILURES_PER_WINDOW && c.address == *client {
+                return Some(left);
+            }
+        }
+        None
     }
 
     /// Counts a failure for `client`: in its window when one is open,
-    /// else in a new window in a free, expired or the oldest slot.
+    /// else in a new window in the first slot whose window is over, or
+    /// else the one whose window ends first.
     fn fail(&mut self, client: &[u8; 16], now_secs: i64) {
-        let open = |c: &Client| c.failures > 0 && window_left(c, now_secs) > 0;
-        if let Some(entry) = self
-            .clients
-            .iter_mut()
-            .find(|c| open(c) && c.address == *client)
-        {
-            entry.failures = entry.failures.saturating_add(1);
-            return;
+        let mut slot = 0;
+        let mut soonest = i64::MAX;
+        for (i, c) in self.clients.iter_mut().enumerate() {
+            let open = window_left(c, now_secs) > 0;
+            if open && c.address == *client {
+                c.failures = c.failures.saturating_add(1);
+                return;
+            }
+            // A window that is over ends before any open one.
+            let end = if open { c.until_secs } else { i64::MIN };
+            if end < soonest {
+                soonest = end;
+                slot = i;
+            }
         }
-        let slot = match self.clients.iter_mut().find(|c| !open(c)) {
-            Some(free) => free,
-            None => match self.clients.iter_mut().min_by_key(|c| c.since_secs) {
-                Some(oldest) => oldest,
-                None => return,
-            },
-        };
-        *slot = Client {
-            address: *client,
-            since_secs: now_secs,
-            failures: 1,
-        };
+        if let Some(c) = self.clients.get_mut(slot) {
+            *c = Client {
+                address: *client,
+                until_secs: now_secs.saturating_add(FAILURE_WINDOW_SECS),
+                failures: 1,
+            };
+        }
     }
 }
 
-/// The seconds left in `client`'s window at `now_secs` (0 or less: over;
-/// a clock that went back ends it too).
-fn window_left(client: &Client, now_secs: i64) -> i64 {
-    let end = client.since_secs.saturating_add(FAILURE_WINDOW_SECS);
-    if now_secs < client.since_secs {
-        return 0;
+/// The seconds left in `client`'s window at `now_secs`: 1 to
+/// `FAILURE_WINDOW_SECS`, else 0, the window over (a clock that went
+/// back before its start ends it too). A free slot's window ended at 0.
+fn window_left(client: &Client, now_secs: i64) -> u32 {
+    let left = client.until_secs.wrapping_sub(now_secs);
+    if (1..=FAILURE_WINDOW_SECS).contains(&left) {
+        left as u32
+    } else {
+        0
     }
-    end.saturating_sub(now_secs)
 }
 
 /// The token68 of a `Basic` credentials value (RFC 9110 §11.4:
 /// `auth-scheme 1*SP token68`, the scheme case-insensitive, §11.1), or
 /// `None` for another scheme. The token itself is checked when decoded.
 fn basic_token(value: &[u8]) -> Option<&[u8]> {
-    let value = crate::http::syntax::trim_ows(value);
-    let (scheme, rest) = match value.iter().position(|&b| b == b' ') {
-        Some(i) => value.split_at_checked(i)?,
-        None => (value, &b""[..]),
-    };
-    if !scheme.eq_ignore_ascii_case(b"Basic") {
+    let value = syntax::trim_ows(value);
+    let (scheme, rest) = value.split_at_checked(5)?;
+    if !syntax::eq_ignore_case(scheme, b"Basic") {
         return None;
     }
-    Some(rest.trim_ascii_start())
+    match rest {
+        [] | [b' ', ..] => Some(syntax::skip_ows(rest)),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,9 @@
 //! practice), compared byte for byte. `hash_line` turns `--auth
 //! USER:PASSWORD` into such a line. Contract: no panic on any input.
 
-use super::crypt::{self, Hash, Params};
+use super::crypt::{self, Hash};
 use crate::buf::Buf;
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
 /// The most of an `--auth-file` read at start-up: some 600 bcrypt lines,
 /// ten times `MAX_USERS`, so comments fit too.
@@ -51,12 +52,14 @@ pub struct Users<'a> {
     len: usize,
 }
 
-pub const TOO_LARGE: &str = "the file is larger than 64 KiB";
-pub const NO_USERS: &str = "no users: add `user:hash` lines made with `htpasswd -nB USER`";
+/// Why a users file was refused (see `UsersError`; the hash's own
+/// reasons are `crypt`'s).
+pub const TOO_LARGE: &str = "larger than 64 KiB";
+pub const NO_USERS: &str = "no users: add lines made with `htpasswd -nB USER`";
 pub const TOO_MANY: &str = "more than 64 users";
-pub const NO_COLON: &str = "no `:` between the user and the hash";
+pub const NO_COLON: &str = "no `:` after the user name";
 pub const EMPTY_USER: &str = "an empty user name";
-pub const COLON_IN_USER: &str = "a second `:` (a user name cannot hold one, RFC 7617 §2)";
+pub const COLON_IN_USER: &str = "a second `:`";
 pub const CONTROL_IN_USER: &str = "a control character in the user name";
 pub const DUPLICATE: &str = "a user named twice";
 
@@ -72,30 +75,37 @@ impl<'a> Users<'a> {
     /// Adds the users of `text` (file lines, see the module docs); on an
     /// error, the users before it stay added.
     pub fn extend(&mut self, text: &'a [u8]) -> Result<(), UsersError> {
-        if text.len() > MAX_AUTH_FILE_BYTES {
-            return Err(UsersError {
-                line: 0,
-                reason: TOO_LARGE,
-            });
-        }
-        for (n, line) in text.split(|&b| b == b'\n').enumerate() {
-            let line = line.trim_ascii_end();
-            if line.is_empty() || line.first() == Some(&b'#') {
-                continue;
+        let mut line = 0;
+        let mut rest = text;
+        // Every refusal leaves this block with its reason; `line` says where.
+        let reason = 'lines: {
+            if text.len() > MAX_AUTH_FILE_BYTES {
+                break 'lines TOO_LARGE;
             }
-            let err = |reason| UsersError {
-                line: n + 1,
-                reason,
-            };
-            let entry = parse_line(line).map_err(err)?;
-            if self.find(entry.user).is_some() {
-                return Err(err(DUPLICATE));
+            while !rest.is_empty() {
+                line += 1;
+                let this;
+                (this, rest) = super::split_once(rest, b'\n').unwrap_or((rest, b""));
+                let this = this.trim_ascii_end();
+                if let [] | [b'#', ..] = this {
+                    continue;
+                }
+                let entry = match parse_line(this) {
+                    Ok(entry) => entry,
+                    Err(reason) => break 'lines reason,
+                };
+                if self.find(entry.user).is_some() {
+                    break 'lines DUPLICATE;
+                }
+                let Some(slot) = self.entries.get_mut(self.len) else {
+                    break 'lines TOO_MANY;
+                };
+                *slot = entry;
+                self.len += 1;
             }
-            let slot = self.entries.get_mut(self.len).ok_or(err(TOO_MANY))?;
-            *slot = entry;
-            self.len += 1;
-        }
-        Ok(())
+            return Ok(());
+        };
+        Err(UsersError { line, reason })
     }
 
     /// The entries in file order.
@@ -107,8 +117,7 @@ impl<'a> Users<'a> {
     /// constant time, so the time taken does not depend on which user
     /// (if any) matched.
     pub fn find(&self, user: &[u8]) -> Option<usize> {
-        use subtle::{ConditionallySelectable, ConstantTimeEq};
-        let mut found = subtle::Choice::from(0);
+        let mut found = Choice::from(0);
         let mut index = 0u16;
         for (i, entry) in self.entries().iter().enumerate() {
             let hit = entry.user.ct_eq(user);
@@ -127,6 +136,7 @@ impl Default for Users<'_> {
 
 /// Parses an htpasswd-style users file (see the module docs); refuses a
 /// file with no users.
+#[inline(never)] // See the module docs of `auth`.
 pub fn parse(text: &[u8]) -> Result<Users<'_>, UsersError> {
     let mut users = Users::new();
     users.extend(text)?;
@@ -141,9 +151,7 @@ pub fn parse(text: &[u8]) -> Result<Users<'_>, UsersError> {
 
 /// One `user:hash` line (not blank, not a comment, no line end).
 fn parse_line(line: &[u8]) -> Result<Entry<'_>, &'static str> {
-    let colon = line.iter().position(|&b| b == b':').ok_or(NO_COLON)?;
-    let (user, hash) = line.split_at_checked(colon).ok_or(NO_COLON)?;
-    let hash = hash.get(1..).unwrap_or_default();
+    let (user, hash) = super::split_once(line, b':').ok_or(NO_COLON)?;
     if user.is_empty() {
         return Err(EMPTY_USER);
     }
@@ -166,18 +174,21 @@ fn parse_line(line: &[u8]) -> Result<Entry<'_>, &'static str> {
 /// `random`. The caller parses the line with `parse` or `Users::extend`,
 /// which checks `user` (one with a line break is refused as a control
 /// character); the password is not kept.
+#[inline(never)] // See the module docs of `auth`.
 pub fn hash_line(user: &[u8], password: &[u8], random: &[u8; 16], out: &mut Buf) {
-    let alphabet = crypt::CRYPT_ALPHABET;
     let mut salt = [0u8; 16];
     for (s, &r) in salt.iter_mut().zip(random) {
-        *s = alphabet.get(usize::from(r & 63)).copied().unwrap_or(b'.');
+        *s = crypt::CRYPT_ALPHABET
+            .get(usize::from(r & 63))
+            .copied()
+            .unwrap_or(b'.');
     }
     let mut digest = [0u8; crypt::MAX_DIGEST_CHARS];
     let len = crypt::sha_crypt(
         crypt::Scheme::Sha256,
         password,
         &salt,
-        Params::RECOMMENDED,
+        crypt::DEFAULT_SHA_CRYPT_ROUNDS,
         &mut digest,
     );
     // A line break would start another line, which could parse as some
@@ -194,7 +205,7 @@ pub fn hash_line(user: &[u8], password: &[u8], random: &[u8; 16], out: &mut Buf)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::crypt::{BAD_BCRYPT, PLAIN_TEXT, WEAK, verify};
+    use crate::auth::crypt::{MALFORMED, UNSUPPORTED, verify};
 
     const ALICE: &str = "alice:$2y$04$aIp1KZXlRrg0CZOKtoxWyOayqkQFDJcVyu5aQe781mD0lPvj0T6mK";
     const BOB: &str = "bob:$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5";
@@ -225,16 +236,16 @@ mod tests {
         let cases: &[(String, (usize, &str))] = &[
             (String::new(), (0, NO_USERS)),
             ("# only a comment\n\n".into(), (0, NO_USERS)),
-            (format!("{ALICE}\nbob:secret\n"), (2, PLAIN_TEXT)),
+            (format!("{ALICE}\nbob:secret\n"), (2, UNSUPPORTED)),
             (
                 format!("{ALICE}\n\nbob:$apr1$9JxUzbLp$0Zp8zGfAJOGXyXVHKqCEt/"),
-                (3, WEAK),
+                (3, UNSUPPORTED),
             ),
             (
                 format!("{ALICE}\nbob:{{SHA}}W6ph5Mm5Pz8GgiULbPgzG37mj9g="),
-                (2, WEAK),
+                (2, UNSUPPORTED),
             ),
-            (format!("{ALICE}\nbob:$2y$04$short"), (2, BAD_BCRYPT)),
+            (format!("{ALICE}\nbob:$2y$04$short"), (2, MALFORMED)),
             (format!("{ALICE}\njust a line"), (2, NO_COLON)),
             (format!("{ALICE}\n:$2y$04$xx"), (2, EMPTY_USER)),
             (format!("{ALICE}\n{ALICE}"), (2, DUPLICATE)),

@@ -406,7 +406,9 @@ fn raw_bcrypt_matches_jbcrypt() {
         0x55, 0x7e, 0x94, 0xf3, 0x4b, 0xf2, 0x86, 0xe8, 0x71, 0x9a, 0x26, 0xbe, 0x94, 0xac, 0x1e,
         0x16, 0xd9, 0x5e, 0xf9, 0xf8, 0x19, 0xde, 0xe0,
     ];
-    assert_eq!(crypt::bcrypt(6, &salt, b"")[..23], digest);
+    let mut raw = [0u8; 24];
+    crypt::bcrypt(6, &salt, b"", &mut raw);
+    assert_eq!(raw[..23], digest);
     let mut text = [0u8; 31];
     assert_eq!(crypt::bcrypt_encode(&digest, &mut text), 31);
     assert_eq!(&text, b"TV4S6ytwfsfvkgY8jIucDrjc8deX1s.");
@@ -427,7 +429,7 @@ fn drepper_settings_that_crypt_rewrites_are_refused_as_stored_hashes() {
     for hash in refused {
         assert_eq!(
             crypt::parse_hash(hash.as_bytes()),
-            Err(crypt::BAD_SHA_CRYPT),
+            Err(crypt::MALFORMED),
             "{hash}"
         );
     }
@@ -473,25 +475,30 @@ fn tool(program: &str, args: &[&str]) -> Option<String> {
 
 #[test]
 fn fresh_hashes_from_the_installed_tools_verify() {
-    let mut rng = crate::testing::XorShift(0x9e37_79b9_7f4a_7c15);
+    let mut rng = crate::testing::XorShift(std::process::id() as u64 | 1);
     let printable: Vec<char> = (' '..='~').chain("äöü€✓名".chars()).collect();
     let mut ran = Vec::new();
     for round in 0..12 {
         // openssl prints <NULL> for an empty password.
         let len = 1 + rng.below(40);
         let password: String = (0..len).map(|_| rng.pick(&printable)).collect();
-        // Never an option to the tools: not a leading `-`.
-        let password = format!("p{password}");
         let salt: String = (0..1 + rng.below(16))
             .map(|_| rng.pick(crypt::CRYPT_ALPHABET) as char)
             .collect();
         let rounds = (1000 + rng.below(3000)).to_string();
         let setting = format!("rounds={rounds}${salt}");
         let mut hashes = Vec::new();
-        if let Some(h) = tool("openssl", &["passwd", "-5", "-salt", &setting, &password]) {
+        // `--`: a password may start with `-`.
+        if let Some(h) = tool(
+            "openssl",
+            &["passwd", "-5", "-salt", &setting, "--", &password],
+        ) {
             hashes.push(h);
         }
-        if let Some(h) = tool("openssl", &["passwd", "-6", "-salt", &salt, &password]) {
+        if let Some(h) = tool(
+            "openssl",
+            &["passwd", "-6", "-salt", &salt, "--", &password],
+        ) {
             hashes.push(h);
         }
         if round % 3 == 0
