@@ -19,6 +19,7 @@ use crate::rt::sys::{
     Sock,
 };
 use crate::sandbox::{self, Mode, Support};
+use crate::serve::upload::{MAX_UPLOADS_IN_FLIGHT, Spare};
 use crate::serve::{MAX_LISTINGS_PER_TURN, PAGE_BYTES, Scratch, Site};
 
 /// Events taken from one `epoll_wait`: enough that a busy turn serves
@@ -256,7 +257,9 @@ fn prepare(setup: &Setup) -> Result<Parts, Errno> {
         idle_head: NO_SLOT,
         idle_tail: NO_SLOT,
     };
+    let uploads = sys::mmap_array(MAX_UPLOADS_IN_FLIGHT, |_| Spare::new())?;
     let scratch = Scratch {
+        uploads,
         names,
         page,
         renders_left: MAX_LISTINGS_PER_TURN,

@@ -58,6 +58,8 @@ pub struct Scratch {
     pub in_line: bool,
     /// Verified credentials and failed attempts (`--auth`).
     pub guard: Guard,
+    /// The uploads' names and form parsers, `MAX_UPLOADS_IN_FLIGHT`.
+    pub uploads: &'static mut [upload::Spare],
 }
 
 /// The body that follows the head in the output buffer.
@@ -253,7 +255,7 @@ fn answer(
     let mut reply = match req.method {
         Method::Get | Method::Head => cx.get(scratch),
         Method::Options => cx.options(),
-        Method::Put | Method::Post => cx.upload(buffered_body),
+        Method::Put | Method::Post => cx.upload(scratch.uploads, buffered_body),
         Method::Other if site.options.upload => {
             cx.error(Status::NotImplemented, upload::ALLOW_UPLOAD)
         }

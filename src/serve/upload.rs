@@ -24,7 +24,7 @@ use crate::http::multipart::{self, Event, Parser};
 use crate::http::request::{self, Method};
 use crate::http::response::{self, Status};
 use crate::rt::sys::{self, At, BorrowedFd, CStr, Errno, Open, OwnedFd};
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 /// Uploads one worker receives at once: each holds a directory, a file
 /// and a pipe open, and a client that starts many and sends nothing must
@@ -48,19 +48,40 @@ enum Framing {
     Chunked(Decoder),
 }
 
-/// One upload in progress. See the module docs.
-pub struct Upload {
-    framing: Framing,
+/// The parts of an upload in progress too large to keep in every
+/// connection slot (which every idle connection would pay for, in memory
+/// written at start): its file name and its form's parser, ~350 bytes. A
+/// worker maps `MAX_UPLOADS_IN_FLIGHT` of them once (`Scratch::uploads`);
+/// an upload's ticket is its index.
+pub struct Spare {
+    /// The file's name, NUL-terminated.
+    name: [u8; NAME_MAX_BYTES + 1],
     /// The form's parser; None for a PUT.
     form: Option<Parser>,
+}
+
+impl Spare {
+    /// An unused one.
+    pub fn new() -> Spare {
+        Spare {
+            name: [0; NAME_MAX_BYTES + 1],
+            form: None,
+        }
+    }
+}
+
+/// One upload in progress, kept in its connection's slot (its name and
+/// parser are in its `Spare`). See the module docs.
+pub struct Upload {
+    framing: Framing,
+    /// A form (POST), not a PUT.
+    is_form: bool,
     /// The target directory (`O_PATH`).
     dir: OwnedFd,
     /// The unnamed file being written; None between a form's files.
     file: Option<OwnedFd>,
     /// The pipe of `splice_from` (read end, write end), made on first use.
     pipe: Option<(OwnedFd, OwnedFd)>,
-    /// The file's name, NUL-terminated.
-    name: [u8; NAME_MAX_BYTES + 1],
     /// Body bytes taken from the framing so far (the limit counts them).
     received: u64,
     limit: u64,
@@ -75,7 +96,7 @@ pub struct Upload {
     hide_dotfiles: bool,
     /// The form's close delimiter was seen; the rest is its epilogue.
     form_done: bool,
-    _ticket: UploadTicket,
+    ticket: UploadTicket,
 }
 
 /// What `splice_from` got from the socket.
@@ -91,7 +112,7 @@ pub enum Spliced {
 impl Cx<'_, '_, '_> {
     /// PUT and POST: checks the head and opens the upload, or refuses it
     /// before any of the body is read.
-    pub(super) fn upload(&mut self, buffered_body: bool) -> Reply {
+    pub(super) fn upload(&mut self, spares: &mut [Spare], buffered_body: bool) -> Reply {
         let options = self.site.options;
         let allow = ALLOW_UPLOAD;
         if !options.upload {
@@ -105,7 +126,8 @@ impl Cx<'_, '_, '_> {
             }
             (false, n) => Framing::Length(n.unwrap_or(0)),
         };
-        let Some(ticket) = UploadTicket::take() else {
+        let ticket = UploadTicket::take();
+        let Some((ticket, spare)) = ticket.and_then(|t| Some((t.0, spares.get_mut(t.0)?))) else {
             return self.error(Status::ServiceUnavailable, b"");
         };
         let mut mem = [0u8; MAX_PATH_BYTES + 2];
@@ -145,11 +167,10 @@ impl Cx<'_, '_, '_> {
         }
         let mut up = Upload {
             framing,
-            form,
+            is_form: !put,
             dir,
             file: None,
             pipe: None,
-            name: [0; NAME_MAX_BYTES + 1],
             received: 0,
             limit: options.max_upload,
             pending: 0,
@@ -158,9 +179,10 @@ impl Cx<'_, '_, '_> {
             none_match: req.if_none_match.is_some(),
             hide_dotfiles: options.hide_dotfiles,
             form_done: false,
-            _ticket: ticket,
+            ticket: UploadTicket(ticket),
         };
-        if put && let Err(status) = up.create(name) {
+        spare.form = form;
+        if put && let Err(status) = up.create(&mut spare.name, name) {
             return self.error(status, b"");
         }
         // The client waits for a go-ahead before sending the body.
@@ -204,12 +226,13 @@ pub fn valid_name(name: &[u8], hide_dotfiles: bool) -> bool {
 impl Upload {
     /// Starts a file named `name`: refuses a name taken (unless it may be
     /// replaced) and opens the unnamed file it is written into.
-    fn create(&mut self, name: &[u8]) -> Result<(), Status> {
+    /// `name_buf` keeps the name until `link`.
+    fn create(&mut self, name_buf: &mut Name, name: &[u8]) -> Result<(), Status> {
         if !valid_name(name, self.hide_dotfiles) {
             return Err(Status::BadRequest);
         }
-        buf_name(&mut self.name, name);
-        let cname = CStr::new(self.name_bytes()).ok_or(Status::BadRequest)?;
+        buf_name(name_buf, name);
+        let cname = CStr::new(name_bytes(name_buf)).ok_or(Status::BadRequest)?;
         match sys::fstatat(self.dir.as_fd(), cname, At::SYMLINK_NOFOLLOW) {
             Ok(st) if st.is_dir() => return Err(Status::Conflict),
             Ok(_) if self.none_match => return Err(Status::PreconditionFailed),
@@ -224,20 +247,14 @@ impl Upload {
         Ok(())
     }
 
-    /// The name with its NUL.
-    fn name_bytes(&self) -> &[u8] {
-        let len = self.name.iter().position(|&b| b == 0).unwrap_or(0);
-        self.name.get(..=len).unwrap_or_default()
-    }
-
     /// Gives the finished file its name: `linkat`, or for a replacement a
     /// link under a temporary name (`.httpd-upload-<inode>`, unique in its
     /// file system) renamed over the old file.
-    fn link(&mut self) -> Result<(), Status> {
+    fn link(&mut self, name_buf: &Name) -> Result<(), Status> {
         let Some(file) = self.file.take() else {
             return Ok(());
         };
-        let name = CStr::new(self.name_bytes()).ok_or(Status::BadRequest)?;
+        let name = CStr::new(name_bytes(name_buf)).ok_or(Status::BadRequest)?;
         let dir = self.dir.as_fd();
         match sys::linkat(file.as_fd(), dir, name) {
             Ok(()) => Ok(()),
@@ -263,7 +280,12 @@ impl Upload {
     /// Returns how many bytes are left at the front of `area` (undecoded
     /// or held-back bytes, or, once the body is complete, the next
     /// request's) and whether the body is complete.
-    pub fn absorb(&mut self, area: &mut [u8], len: usize) -> Result<(usize, bool), Status> {
+    pub fn absorb(
+        &mut self,
+        spare: &mut Spare,
+        area: &mut [u8],
+        len: usize,
+    ) -> Result<(usize, bool), Status> {
         let before = self.pending;
         let (pending, mut len) = match &mut self.framing {
             Framing::Length(remaining) => {
@@ -280,14 +302,14 @@ impl Upload {
             return Err(Status::ContentTooLarge);
         }
         let data = area.get(..pending).unwrap_or_default();
-        let used = self.take(data)?;
+        let used = self.take(spare, data)?;
         len = crate::buf::move_to_front(area, used, len);
         self.pending = pending - used;
         let framed = match &self.framing {
             Framing::Length(remaining) => *remaining == 0,
             Framing::Chunked(decoder) => decoder.is_done(),
         };
-        if framed && self.form.is_some() && !self.form_done {
+        if framed && self.is_form && !self.form_done {
             // The body ended inside the form: what the parser holds back
             // (a possible delimiter) will never be completed.
             return Err(Status::BadRequest);
@@ -297,19 +319,21 @@ impl Upload {
 
     /// Writes `data` to the file (a PUT) or feeds it to the form; returns
     /// how much was consumed (a form holds back what may be a delimiter).
-    fn take(&mut self, data: &[u8]) -> Result<usize, Status> {
-        let Some(mut form) = self.form.take() else {
-            self.write(data)?;
-            return Ok(data.len());
-        };
-        let taken = self.follow(&mut form, data);
-        self.form = Some(form);
-        taken
+    fn take(&mut self, spare: &mut Spare, data: &[u8]) -> Result<usize, Status> {
+        match spare.form.as_mut() {
+            Some(form) if self.is_form => self.follow(form, &mut spare.name, data),
+            _ => self.write(data).map(|()| data.len()),
+        }
     }
 
     /// Runs the form's parser over `data`: a part with a file name starts
     /// a file, its data is written, its end links it.
-    fn follow(&mut self, form: &mut Parser, data: &[u8]) -> Result<usize, Status> {
+    fn follow(
+        &mut self,
+        form: &mut Parser,
+        name_buf: &mut Name,
+        data: &[u8],
+    ) -> Result<usize, Status> {
         let mut at = 0;
         while !self.form_done {
             let rest = data.get(at..).unwrap_or_default();
@@ -327,12 +351,12 @@ impl Upload {
                     let name = name.get(..len).unwrap_or_default();
                     // A form sent with no file chosen has an empty one.
                     if !name.is_empty() {
-                        self.create(name)?;
+                        self.create(name_buf, name)?;
                     }
                 }
                 Some(Event::Part { .. }) => {}
                 Some(Event::Data(bytes)) => self.write(bytes)?,
-                Some(Event::PartEnd) => self.link()?,
+                Some(Event::PartEnd) => self.link(name_buf)?,
                 Some(Event::End) => self.form_done = true,
             }
         }
@@ -359,9 +383,7 @@ impl Upload {
     /// True when the rest of the body can go from the socket straight to
     /// the file: a PUT with a `Content-Length`, nothing buffered.
     pub fn can_splice(&self) -> bool {
-        matches!(self.framing, Framing::Length(n) if n > 0)
-            && self.form.is_none()
-            && self.pending == 0
+        matches!(self.framing, Framing::Length(n) if n > 0) && !self.is_form && self.pending == 0
     }
 
     /// Moves up to 64 KiB of the body from `sock` into the file through a
@@ -411,9 +433,18 @@ fn write_status(e: Errno) -> Status {
     }
 }
 
+/// A file name with its NUL.
+type Name = [u8; NAME_MAX_BYTES + 1];
+
+/// The name in `name` with its NUL.
+fn name_bytes(name: &Name) -> &[u8] {
+    let len = name.iter().position(|&b| b == 0).unwrap_or(0);
+    name.get(..=len).unwrap_or_default()
+}
+
 /// Copies `name` into `into`, NUL-terminated (it fits: checked by
 /// `valid_name`).
-fn buf_name(into: &mut [u8; NAME_MAX_BYTES + 1], name: &[u8]) {
+fn buf_name(into: &mut Name, name: &[u8]) {
     *into = [0; NAME_MAX_BYTES + 1];
     crate::buf::copy(into.get_mut(..NAME_MAX_BYTES).unwrap_or_default(), name);
 }
@@ -424,7 +455,7 @@ fn buf_name(into: &mut [u8; NAME_MAX_BYTES + 1], name: &[u8]) {
 /// head, still at the front of the connection's input.
 pub fn finish(
     site: &Site,
-    up: Option<&mut Upload>,
+    up: Option<(&mut Upload, &Spare)>,
     failed: Option<Status>,
     head: &[u8],
     out: &mut Buf,
@@ -437,7 +468,7 @@ pub fn finish(
     let linked = match (up, failed) {
         (_, Some(status)) => Err(status),
         (None, None) => Err(Status::InternalServerError),
-        (Some(up), None) => up.link().map(|()| up.replaced),
+        (Some((up, spare)), None) => up.link(&spare.name).map(|()| up.replaced),
     };
     let status = match (linked, req.method) {
         (Err(status), _) => {
@@ -476,25 +507,50 @@ pub fn finish(
     Reply::new(status, Body::None, 0, keep_alive)
 }
 
-/// Uploads this worker process holds open (workers are processes, so a
-/// static counts per worker).
-static UPLOADS_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+/// Uploads this worker process holds open, one bit each (workers are
+/// processes, so a static counts per worker): a ticket's bit is its
+/// `Spare`'s index.
+static UPLOADS_IN_FLIGHT: AtomicU64 = AtomicU64::new(0);
 
-/// The right to hold one upload open; returned on drop.
-struct UploadTicket(());
+const _: () = assert!(MAX_UPLOADS_IN_FLIGHT <= 64, "one bit per upload in a u64");
+
+/// The right to hold one upload open, and the index of its `Spare`;
+/// returned on drop.
+struct UploadTicket(usize);
 
 impl UploadTicket {
     /// A ticket, or None when `MAX_UPLOADS_IN_FLIGHT` are out.
     fn take() -> Option<UploadTicket> {
-        let held = UPLOADS_IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
-        let ticket = UploadTicket(());
-        (held < MAX_UPLOADS_IN_FLIGHT).then_some(ticket)
+        loop {
+            let held = UPLOADS_IN_FLIGHT.load(Ordering::Relaxed);
+            let free = (!held).trailing_zeros() as usize;
+            if free >= MAX_UPLOADS_IN_FLIGHT {
+                return None;
+            }
+            let taken = held | 1 << free;
+            let swap = UPLOADS_IN_FLIGHT.compare_exchange(
+                held,
+                taken,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+            if swap.is_ok() {
+                return Some(UploadTicket(free));
+            }
+        }
     }
 }
 
 impl Drop for UploadTicket {
     fn drop(&mut self) {
-        UPLOADS_IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
+        UPLOADS_IN_FLIGHT.fetch_and(!(1 << self.0), Ordering::Relaxed);
+    }
+}
+
+impl Upload {
+    /// The index of its `Spare`.
+    pub fn spare(&self) -> usize {
+        self.ticket.0
     }
 }
 

@@ -30,10 +30,13 @@ impl Conn {
             let Body::Upload(up) = &mut self.body else {
                 return Some(Next::Close);
             };
+            let Some(spare) = cx.scratch.uploads.get_mut(up.spare()) else {
+                return Some(Next::Close);
+            };
             let head = self.head_len;
             let area = self.input.get_mut(head..).unwrap_or_default();
             let room = area.len();
-            match up.absorb(area, self.in_len.saturating_sub(head)) {
+            match up.absorb(spare, area, self.in_len.saturating_sub(head)) {
                 Ok((left, done)) => {
                     self.in_len = head + left;
                     if done {
@@ -105,7 +108,7 @@ impl Conn {
         let head = self.input.get(..self.head_len).unwrap_or_default();
         let mut out = Buf::new(self.out);
         let up = match &mut self.body {
-            Body::Upload(up) => Some(up),
+            Body::Upload(up) => cx.scratch.uploads.get(up.spare()).map(|spare| (up, spare)),
             _ => None,
         };
         let keep = self.keep_alive && failed.is_none();
