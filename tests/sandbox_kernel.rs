@@ -384,6 +384,15 @@ fn landlock_upload_rights_stay_beneath_the_root() {
             if sys::openat(out.as_fd(), dot, tmp).err() != Some(Errno::EACCES) {
                 return 16;
             }
+            // Kernels before 6.10 refuse AT_EMPTY_PATH to an unprivileged
+            // caller; the /proc way must work inside the sandbox too.
+            let Ok(file) = sys::openat(sub.as_fd(), dot, tmp) else {
+                return 18;
+            };
+            let proc_name = CStr::new(b"proc.txt\0").unwrap();
+            if sys::linkat_proc(file.as_fd(), sub.as_fd(), proc_name).is_err() {
+                return 19;
+            }
             let mkdir = raw(
                 libc::SYS_mkdirat,
                 [-100, new_dir.as_ptr() as i64, 0o755, 0, 0, 0],
@@ -397,5 +406,6 @@ fn landlock_upload_rights_stay_beneath_the_root() {
     }
     assert_eq!(std::fs::read(dir.join("www/sub/old.txt")).unwrap(), b"new");
     assert!(!dir.join("www/sub/new.txt").exists() && !dir.join("www/sub/d").exists());
+    assert!(dir.join("www/sub/proc.txt").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }

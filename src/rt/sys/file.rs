@@ -89,9 +89,43 @@ pub fn openat(dir: BorrowedFd, path: CStr, flags: Open) -> Result<OwnedFd> {
     Ok(OwnedFd::from_ret(ret))
 }
 
-/// linkat(2) with `AT_EMPTY_PATH`: gives the file open as `file` (an
-/// `O_TMPFILE`) the name `name` in `dir`; `EEXIST` if the name is taken.
+/// linkat(2): gives the file open as `file` (an `O_TMPFILE`) the name
+/// `name` in `dir`; `EEXIST` if the name is taken. With `AT_EMPTY_PATH`,
+/// which Linux allows without `CAP_DAC_READ_SEARCH` since 6.10 for a file
+/// the caller opened; before that (`ENOENT`), through the file's
+/// `/proc/self/fd` link, which needs /proc mounted (`linkat_proc`).
 pub fn linkat(file: BorrowedFd, dir: BorrowedFd, name: CStr) -> Result<()> {
+    match linkat_empty(file, dir, name) {
+        Err(super::Errno::ENOENT) => linkat_proc(file, dir, name),
+        done => done,
+    }
+}
+
+/// `linkat` through `/proc/self/fd/N` with `AT_SYMLINK_FOLLOW` (the
+/// kernels before 6.10 with an unprivileged caller).
+pub fn linkat_proc(file: BorrowedFd, dir: BorrowedFd, name: CStr) -> Result<()> {
+    const AT_SYMLINK_FOLLOW: usize = 0x400;
+    let mut mem = [0u8; 32];
+    let mut path = crate::buf::Buf::new(&mut mem);
+    path.str("/proc/self/fd/").u64(file.0.max(0) as u64).byte(0);
+    let path = CStr::new(path.as_bytes()).ok_or(super::Errno::EINVAL)?;
+    // SAFETY: the kernel reads the NUL-terminated `path` and `name`, both
+    // live for the call.
+    unsafe {
+        syscall5(
+            Sysno::linkat,
+            BorrowedFd::CWD.0 as usize,
+            path.ptr(),
+            dir.0 as usize,
+            name.ptr(),
+            AT_SYMLINK_FOLLOW,
+        )
+    }?;
+    Ok(())
+}
+
+/// `linkat` with `AT_EMPTY_PATH`.
+fn linkat_empty(file: BorrowedFd, dir: BorrowedFd, name: CStr) -> Result<()> {
     const AT_EMPTY_PATH: usize = 0x1000;
     // SAFETY: the kernel reads the NUL-terminated `name` and the empty
     // string literal, both live for the call.
