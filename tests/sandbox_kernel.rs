@@ -6,7 +6,10 @@
 //! not allocate). `sandbox_server.rs` checks the running server.
 
 use httpd::rt::sys::{self, BorrowedFd, CStr, Errno, Open, Prctl, SockFilter};
-use httpd::sandbox::{Mode, NO_UPLOAD_FILTER, SUPERVISOR_FILTER, WORKER_FILTER, install, landlock};
+use httpd::sandbox::{
+    Mode, NO_OVERWRITE_FILTER, NO_UPLOAD_FILTER, SUPERVISOR_FILTER, WORKER_FILTER, Writes, install,
+    landlock,
+};
 
 /// How a forked child ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -205,7 +208,7 @@ fn landlock_confines_reads_to_the_root() {
     .unwrap();
     let end = in_child(|| {
         if sys::prctl(Prctl::SET_NO_NEW_PRIVS, 1).is_err()
-            || landlock(abi, root.as_fd(), false).is_err()
+            || landlock(abi, root.as_fd(), Writes::None).is_err()
         {
             return 10;
         }
@@ -318,6 +321,19 @@ fn upload_syscalls_only_with_upload() {
         });
         assert_eq!(end, End::Exited(0));
     }
+    // --upload without --upload-overwrite: all of it but renameat.
+    let create_only: &[&[SockFilter]] = &[&SUPERVISOR_FILTER, &NO_OVERWRITE_FILTER, &WORKER_FILTER];
+    for (name, nr, args) in upload_calls {
+        let end = stacked(create_only, Mode::On, || {
+            raw(nr, args);
+        });
+        let want = if nr == libc::SYS_renameat {
+            SIGSYS
+        } else {
+            End::Exited(0)
+        };
+        assert_eq!(end, want, "{name} with --upload alone");
+    }
     // --sandbox log: the deny filter logs instead of killing.
     let end = stacked(&[&NO_UPLOAD_FILTER, &WORKER_FILTER], Mode::Log, || {
         raw(libc::SYS_linkat, [-1, 0, -1, 0, 0x1000, 0]);
@@ -355,10 +371,14 @@ fn landlock_upload_rights_stay_beneath_the_root() {
     let dot = CStr::new(b".\0").unwrap();
     let tmp = Open::TMPFILE.with(Open::CLOEXEC);
     let new_dir = cstr(dir.join("www/sub/d").to_str().unwrap());
-    for upload in [true, false] {
+    for (upload, writes) in [
+        (true, Writes::Replace),
+        (true, Writes::Create),
+        (false, Writes::None),
+    ] {
         let end = in_child(|| {
             if sys::prctl(Prctl::SET_NO_NEW_PRIVS, 1).is_err()
-                || landlock(abi, root.as_fd(), upload).is_err()
+                || landlock(abi, root.as_fd(), writes).is_err()
             {
                 return 10;
             }
@@ -378,7 +398,16 @@ fn landlock_upload_rights_stay_beneath_the_root() {
                 return 14;
             }
             let from = CStr::new(b"new.txt\0").unwrap();
-            if sys::renameat(sub.as_fd(), from, CStr::new(b"old.txt\0").unwrap()).is_err() {
+            let renamed = sys::renameat(sub.as_fd(), from, CStr::new(b"old.txt\0").unwrap());
+            if writes == Writes::Create {
+                // Replacing a file removes it: only --upload-overwrite.
+                return if renamed.err() == Some(Errno::EACCES) {
+                    0
+                } else {
+                    20
+                };
+            }
+            if renamed.is_err() {
                 return 15;
             }
             if sys::openat(out.as_fd(), dot, tmp).err() != Some(Errno::EACCES) {
@@ -405,7 +434,9 @@ fn landlock_upload_rights_stay_beneath_the_root() {
         assert_eq!(end, End::Exited(0), "upload {upload}, Landlock ABI {abi}");
     }
     assert_eq!(std::fs::read(dir.join("www/sub/old.txt")).unwrap(), b"new");
-    assert!(!dir.join("www/sub/new.txt").exists() && !dir.join("www/sub/d").exists());
+    // Replace renamed its new.txt over old.txt; Create's stays beside it.
+    assert_eq!(std::fs::read(dir.join("www/sub/new.txt")).unwrap(), b"new");
+    assert!(!dir.join("www/sub/d").exists());
     assert!(dir.join("www/sub/proc.txt").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -54,12 +54,15 @@ fn workers_and_supervisor_are_confined_by_default() {
     assert_eq!(status_field(pids[0], "Seccomp_filters"), "3");
     let supervisor = server.child.id() as i32;
     assert_eq!(status_field(supervisor, "Seccomp_filters"), "2");
-    let uploading = Server::start(dir.path(), &["-w", "1", "-q", "--upload"]);
-    assert_eq!(uploading.get("/a.txt", &[]).body, b"a\n");
-    assert_eq!(
-        status_field(workers(&uploading, 1)[0], "Seccomp_filters"),
-        "2"
-    );
+    // --upload: `NO_OVERWRITE` instead; --upload-overwrite: neither.
+    for (flag, filters) in [("--upload", "3"), ("--upload-overwrite", "2")] {
+        let uploading = Server::start(dir.path(), &["-w", "1", "-q", flag]);
+        assert_eq!(uploading.get("/a.txt", &[]).body, b"a\n");
+        assert_eq!(
+            status_field(workers(&uploading, 1)[0], "Seccomp_filters"),
+            filters
+        );
+    }
     if is_root() {
         for &pid in &pids {
             assert_eq!(status_field(pid, "Uid"), "65534\t65534\t65534\t65534");

@@ -1283,10 +1283,77 @@ fn hide_dotfiles_refuses_dot_names() {
     }
     let r = post_file(&hidden, "/up/", ".env", b"SECRET=1");
     assert_eq!(r.status, 400, "{r:?}");
+    // Nor into a dot-directory (`.ssh/authorized_keys` of a shared home).
+    std::fs::create_dir_all(fx.root.join(".ssh")).unwrap();
+    chmod(&fx.root.join(".ssh"), 0o777);
+    let before = fx.tree();
+    assert_eq!(
+        put(&hidden, "/.ssh/authorized_keys", b"ssh-ed25519 x", &[]).status,
+        400
+    );
+    let r = post_file(&hidden, "/.ssh/", "authorized_keys", b"ssh-ed25519 x");
+    assert_eq!(r.status, 400, "{r:?}");
     fx.assert_tree_stays(&before, 1);
     let shown = fx.start(&["--upload"]);
     assert_put_ok(&put(&shown, "/up/.env", b"A=1", &[]), 201, "/up/.env");
     fx.assert_tree(&before, &[("root/up/.env", b"A=1")]);
+}
+
+/// Found in review: a resumed upload (`curl -C N -T`) sends the rest with
+/// `Content-Range`; taking it as the whole file would replace the file
+/// with its tail. RFC 9110 §14.5: 400.
+#[test]
+fn partial_put_is_refused() {
+    let fx = Fx::new("content-range");
+    let server = fx.start(&["--upload-overwrite"]);
+    assert_put_ok(
+        &put(&server, "/up/f.bin", b"0123456789", &[]),
+        201,
+        "/up/f.bin",
+    );
+    let before = fx.tree();
+    let r = put(
+        &server,
+        "/up/f.bin",
+        b"56789",
+        &["Content-Range: bytes 5-9/10"],
+    );
+    assert_eq!(r.status, 400, "{r:?}");
+    fx.assert_tree_stays(&before, 1);
+}
+
+/// `If-None-Match: *` alone means "only if new"; a tag list does not
+/// stop an overwrite (found in review: any value did).
+#[test]
+fn only_a_star_if_none_match_refuses_an_overwrite() {
+    let fx = Fx::new("inm-tag");
+    let server = fx.start(&["--upload-overwrite"]);
+    assert_put_ok(&put(&server, "/up/f.txt", b"one", &[]), 201, "/up/f.txt");
+    let r = put(&server, "/up/f.txt", b"two", &["If-None-Match: \"abc\""]);
+    assert_eq!(r.status, 204, "{r:?}");
+    assert_eq!(std::fs::read(fx.up.join("f.txt")).unwrap(), b"two");
+    let r = put(&server, "/up/f.txt", b"three", &["If-None-Match: *"]);
+    assert_eq!(r.status, 412, "{r:?}");
+}
+
+/// A head that leaves the body too little of the 8 KiB input buffer (a
+/// form's part head must fit beside it) is refused before the body, with
+/// 431, not taken and then failed with 400 (found in review).
+#[test]
+fn a_head_too_large_for_a_body_is_431() {
+    let fx = Fx::new("big-head");
+    let server = fx.start(&["--upload"]);
+    let cookie = format!("Cookie: c={}", "x".repeat(7000));
+    let before = fx.tree();
+    let r = put(&server, "/up/f.txt", b"data", &[&cookie]);
+    assert_eq!(r.status, 431, "{r:?}");
+    fx.assert_tree_stays(&before, 1);
+    let cookie = format!("Cookie: c={}", "x".repeat(4000));
+    assert_put_ok(
+        &put(&server, "/up/f.txt", b"data", &[&cookie]),
+        201,
+        "/up/f.txt",
+    );
 }
 
 /// Unmounts (lazily, if busy) on drop.

@@ -98,6 +98,9 @@ pub struct Request<'a> {
     pub expect_continue: bool,
     pub authorization: Option<&'a [u8]>,
     pub content_type: Option<&'a [u8]>,
+    /// A `Content-Range` came with the request (a partial PUT, which this
+    /// server refuses: RFC 9110 §14.5).
+    pub content_range: bool,
     pub if_none_match: Option<&'a [u8]>,
     pub if_modified_since: Option<&'a [u8]>,
     pub range: Option<&'a [u8]>,
@@ -191,6 +194,7 @@ pub fn parse(buf: &[u8], capacity: usize) -> Result<Request<'_>, ParseError> {
             Some(EXPECT) => req.expect_continue = eq_ignore_case(value, b"100-continue"),
             Some(AUTHORIZATION) => req.authorization = Some(value),
             Some(CONTENT_TYPE) => req.content_type = Some(value),
+            Some(CONTENT_RANGE) => req.content_range = true,
             Some(IF_NONE_MATCH) => req.if_none_match = Some(value),
             Some(IF_MODIFIED_SINCE) => req.if_modified_since = Some(value),
             Some(RANGE) => req.range = Some(value),
@@ -223,7 +227,7 @@ pub fn parse(buf: &[u8], capacity: usize) -> Result<Request<'_>, ParseError> {
 
 /// The header fields the server acts on, lowercase; compared by a loop
 /// (a chain of comparisons against literals costs far more code).
-const HEADERS: [&str; 13] = [
+const HEADERS: [&str; 14] = [
     "host",
     "connection",
     "content-length",
@@ -237,6 +241,7 @@ const HEADERS: [&str; 13] = [
     "expect",
     "authorization",
     "content-type",
+    "content-range",
 ];
 const HOST: usize = 0;
 const CONNECTION: usize = 1;
@@ -251,6 +256,7 @@ const ACCEPT: usize = 9;
 const EXPECT: usize = 10;
 const AUTHORIZATION: usize = 11;
 const CONTENT_TYPE: usize = 12;
+const CONTENT_RANGE: usize = 13;
 
 /// The index just past the blank line that ends the head (CRLF CRLF, or
 /// bare LFs, which RFC 9112 §2.2 lets a recipient accept).
@@ -320,6 +326,7 @@ fn request_line(line: &[u8]) -> Result<Request<'_>, ParseError> {
         expect_continue: false,
         authorization: None,
         content_type: None,
+        content_range: false,
         if_none_match: None,
         if_modified_since: None,
         range: None,

@@ -291,8 +291,11 @@ impl Conn {
                         }
                         self.deadline = cx.now + cx.timeout_secs;
                         if let Body::Upload(_) = self.body {
-                            // Answered, and logged, once the body is in.
+                            // Answered, and logged, once the body is in;
+                            // it counts against the turn like any answer,
+                            // so pipelined uploads cannot keep the worker.
                             self.state = State::Writing;
+                            answered += 1;
                             continue;
                         }
                         log(
@@ -386,6 +389,11 @@ impl Conn {
                 }
                 State::Sending => {
                     if let Body::Tar(t) = &mut self.body {
+                        // Headers and small bodies go through `out`: they
+                        // spend this turn's budget as file bodies do.
+                        if budget == 0 {
+                            return Next::Wait(Epoll::OUT);
+                        }
                         let head = self.input.get(..self.head_len).unwrap_or_default();
                         match t.next(cx.site.root, head, self.out) {
                             Piece::Out(n) => {

@@ -161,7 +161,8 @@ pub fn run(config: &Config) -> i32 {
     };
     // The last start-up step before the workers: from here on the supervisor, and every
     // worker it forks, runs under its seccomp filter.
-    if let Err(e) = sandbox::confine_supervisor(config.sandbox, support, config.options.upload) {
+    let writes = sandbox::Writes::of(config.options.upload, config.options.overwrite);
+    if let Err(e) = sandbox::confine_supervisor(config.sandbox, support, writes) {
         out::die(b"cannot confine the supervisor", e);
     }
     for (i, pid) in pids.iter_mut().enumerate().take(count) {

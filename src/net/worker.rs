@@ -173,7 +173,7 @@ pub fn run(setup: Setup) -> i32 {
         setup.sandbox,
         setup.support,
         root,
-        setup.site.options.upload,
+        sandbox::Writes::of(setup.site.options.upload, setup.site.options.overwrite),
     ) {
         out::error(b"a worker cannot confine itself", e);
         return EXIT_CANNOT_START;

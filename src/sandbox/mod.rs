@@ -135,6 +135,10 @@ const UPLOAD: &[Rule] = &[
     any(Sysno::splice),   // serve::upload: socket -> pipe -> file, no copy
 ];
 
+/// Taken back out with `--upload` but without `--upload-overwrite`: only
+/// a replacement renames.
+const NO_OVERWRITE: &[Rule] = &[any(Sysno::renameat)];
+
 /// Taken back out without `--upload` (`assemble_deny`): the syscalls of
 /// `UPLOAD`, and `openat` with any write flag. A worker then again never
 /// opens anything for writing.
@@ -192,11 +196,16 @@ const FS_READ_FILE: u64 = 1 << 2;
 const FS_READ_DIR: u64 = 1 << 3;
 
 /// What `--upload` adds beneath the root: writing the unnamed file
-/// (`WRITE_FILE`), giving it a name (`MAKE_REG`), and with
-/// `--upload-overwrite` replacing one (`REMOVE_FILE`). Still no
+/// (`WRITE_FILE`) and giving it a name (`MAKE_REG`). Still no
 /// directories made or removed, no truncation, no links out of a
 /// directory (`REFER`), no devices, FIFOs, sockets or symlinks.
-const FS_UPLOAD: u64 = (1 << 1) | (1 << 8) | (1 << 5);
+/// (`WRITE_FILE` also lets a worker open an existing file `O_WRONLY`,
+/// without `O_TRUNC`, and write over its bytes: the README says so.)
+const FS_UPLOAD: u64 = (1 << 1) | (1 << 8);
+
+/// What `--upload-overwrite` adds: renaming a finished upload over an
+/// existing file removes that file (`REMOVE_FILE`).
+const FS_OVERWRITE: u64 = 1 << 5;
 
 /// Every file-system right the kernel's Landlock ABI knows: 13 in ABI 1
 /// (EXECUTE ... MAKE_SYM), REFER from ABI 2, TRUNCATE from 3, IOCTL_DEV
@@ -279,15 +288,39 @@ fn harden() -> Result<(), Errno> {
 /// Confines the supervisor once it has started: `harden`, then the
 /// `SUPERVISOR` filter (with `WORKER`, which every worker it forks will
 /// run under too).
-pub fn confine_supervisor(mode: Mode, support: Support, upload: bool) -> Result<(), Errno> {
+pub fn confine_supervisor(mode: Mode, support: Support, writes: Writes) -> Result<(), Errno> {
     harden()?;
     if mode != Mode::Off && support.seccomp {
         install(&SUPERVISOR_FILTER, mode)?;
-        if !upload {
-            install(&NO_UPLOAD_FILTER, mode)?;
+        match writes {
+            Writes::None => install(&NO_UPLOAD_FILTER, mode)?,
+            Writes::Create => install(&NO_OVERWRITE_FILTER, mode)?,
+            Writes::Replace => {}
         }
     }
     Ok(())
+}
+
+/// What the server writes beneath the root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Writes {
+    /// Nothing (no `--upload`).
+    None,
+    /// New files (`--upload`).
+    Create,
+    /// New files and replacements (`--upload-overwrite`).
+    Replace,
+}
+
+impl Writes {
+    /// From the options.
+    pub fn of(upload: bool, overwrite: bool) -> Writes {
+        match (upload, overwrite) {
+            (false, _) => Writes::None,
+            (true, false) => Writes::Create,
+            (true, true) => Writes::Replace,
+        }
+    }
 }
 
 /// Confines a worker before its first accept: `harden`, Landlock beneath
@@ -296,14 +329,14 @@ pub fn confine_worker(
     mode: Mode,
     support: Support,
     root: BorrowedFd,
-    upload: bool,
+    writes: Writes,
 ) -> Result<(), Errno> {
     harden()?;
     if mode == Mode::Off {
         return Ok(());
     }
     if support.landlock_abi > 0 {
-        landlock(support.landlock_abi, root, upload)?;
+        landlock(support.landlock_abi, root, writes)?;
     }
     if support.seccomp {
         // Without --upload, the supervisor's `NO_UPLOAD` holds here too.
@@ -312,18 +345,22 @@ pub fn confine_worker(
     Ok(())
 }
 
-/// Restricts this process to reading beneath `root` (and, with `upload`,
-/// creating files there), with the best the kernel's Landlock `abi`
+/// Restricts this process to reading beneath `root` (and writing what
+/// `writes` says there), with the best the kernel's Landlock `abi`
 /// offers.
-pub fn landlock(abi: u32, root: BorrowedFd, upload: bool) -> Result<(), Errno> {
+pub fn landlock(abi: u32, root: BorrowedFd, writes: Writes) -> Result<(), Errno> {
     let ruleset = LandlockRuleset {
         handled_access_fs: fs_rights(abi),
         handled_access_net: if abi >= LANDLOCK_NET_ABI { NET_TCP } else { 0 },
         scoped: if abi >= LANDLOCK_SCOPE_ABI { SCOPES } else { 0 },
     };
     let fd = sys::landlock_create_ruleset(&ruleset)?;
-    let upload = if upload { FS_UPLOAD } else { 0 };
-    sys::landlock_add_path_beneath(fd.as_fd(), root, FS_READ_FILE | FS_READ_DIR | upload)?;
+    let writes = match writes {
+        Writes::None => 0,
+        Writes::Create => FS_UPLOAD,
+        Writes::Replace => FS_UPLOAD | FS_OVERWRITE,
+    };
+    sys::landlock_add_path_beneath(fd.as_fd(), root, FS_READ_FILE | FS_READ_DIR | writes)?;
     sys::landlock_restrict_self(fd.as_fd())
 }
 
@@ -336,6 +373,11 @@ pub const WORKER_FILTER: [SockFilter; bpf::program_len(&[WORKER, UPLOAD])] =
 /// the worker's (see `SUPERVISOR`).
 pub const SUPERVISOR_FILTER: [SockFilter; bpf::program_len(&[SUPERVISOR, WORKER, UPLOAD])] =
     bpf::assemble(&[SUPERVISOR, WORKER, UPLOAD], bpf::RET_KILL_PROCESS);
+
+/// Installed on top of `SUPERVISOR_FILTER` with `--upload` but without
+/// `--upload-overwrite` (inherited by every worker): no `renameat`.
+pub const NO_OVERWRITE_FILTER: [SockFilter; bpf::deny_len(NO_OVERWRITE)] =
+    bpf::assemble_deny(NO_OVERWRITE);
 
 /// Installed on top of `SUPERVISOR_FILTER` without `--upload`, and so
 /// inherited by every worker: `NO_UPLOAD` killed.

@@ -21,7 +21,7 @@ use crate::fs::path::{self, MAX_PATH_BYTES};
 use crate::fs::root::{DOT, NAME_MAX_BYTES};
 use crate::http::chunked::Decoder;
 use crate::http::multipart::{self, Event, Parser};
-use crate::http::request::{self, Method};
+use crate::http::request::{self, MAX_HEAD_BYTES, Method};
 use crate::http::response::{self, Status};
 use crate::rt::sys::{self, At, BorrowedFd, CStr, Errno, Open, OwnedFd};
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -34,6 +34,10 @@ pub const MAX_UPLOADS_IN_FLIGHT: usize = 64;
 /// The most bytes moved by one splice(2) from the socket: a pipe holds
 /// 64 KiB by default, and one call fills it at most.
 const SPLICE_CHUNK_BYTES: usize = 64 * 1024;
+
+/// Room the body needs in the input buffer after the head: a form's part
+/// head with its delimiter line, or a chunk-size line with extensions.
+const MIN_BODY_ROOM_BYTES: usize = multipart::MIN_BUFFER_BYTES + multipart::MAX_BOUNDARY_BYTES + 8;
 
 /// The interim answer to `Expect: 100-continue` (RFC 9110 §10.1.1).
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
@@ -119,6 +123,17 @@ impl Cx<'_, '_, '_> {
             return self.error(Status::NotImplemented, super::ALLOW);
         }
         let req = self.req;
+        // A partial PUT would replace the file with its part (RFC 9110
+        // §14.5: a server that does not apply it MUST answer 400).
+        if req.content_range {
+            return self.error(Status::BadRequest, b"");
+        }
+        // The head stays in the input buffer while the body streams
+        // through the rest of it; a form's part head or a chunk-size line
+        // must fit there too.
+        if req.head_len + MIN_BODY_ROOM_BYTES > MAX_HEAD_BYTES {
+            return self.error(Status::HeaderFieldsTooLarge, b"");
+        }
         let framing = match (req.chunked, req.content_length) {
             (true, _) => Framing::Chunked(Decoder::new()),
             (false, Some(n)) if n > options.max_upload => {
@@ -151,6 +166,14 @@ impl Cx<'_, '_, '_> {
         if put && (norm.trailing_slash || !valid_name(name, options.hide_dotfiles)) {
             return self.error(Status::BadRequest, allow);
         }
+        // With --hide-dotfiles no dot-directory takes uploads either
+        // (`.ssh/authorized_keys` in a shared home directory).
+        let hidden = rel
+            .split(|&b| b == b'/')
+            .any(|seg| seg.first() == Some(&b'.'));
+        if options.hide_dotfiles && hidden {
+            return self.error(Status::BadRequest, b"");
+        }
         let dir = match open_dir(self.site, dir_rel) {
             Ok(dir) => dir,
             Err(e) => return self.error(status_for_errno(e), b""),
@@ -165,6 +188,10 @@ impl Cx<'_, '_, '_> {
         if !put && form.is_none() {
             return self.error(Status::BadRequest, b"");
         }
+        // `If-None-Match: *`: only if no file has the name (RFC 9110
+        // §13.1.2); other values name versions and do not apply to a PUT
+        // that creates a file.
+        let star = req.if_none_match.is_some_and(|v| v == b"*");
         let mut up = Upload {
             framing,
             is_form: !put,
@@ -174,9 +201,9 @@ impl Cx<'_, '_, '_> {
             received: 0,
             limit: options.max_upload,
             pending: 0,
-            replace: options.overwrite && req.if_none_match.is_none(),
+            replace: options.overwrite && !star,
             replaced: false,
-            none_match: req.if_none_match.is_some(),
+            none_match: star,
             hide_dotfiles: options.hide_dotfiles,
             form_done: false,
             ticket: UploadTicket(ticket),
