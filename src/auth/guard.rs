@@ -409,6 +409,21 @@ mod tests {
     }
 
     #[test]
+    fn a_password_past_the_limit_never_verifies() {
+        let (at, past) = (
+            "p".repeat(MAX_PASSWORD_BYTES),
+            "p".repeat(MAX_PASSWORD_BYTES + 1),
+        );
+        let text = file(&[("at", at.as_str()), ("past", past.as_str())]);
+        let users = parse(&text).unwrap();
+        let mut guard = Guard::new();
+        let got = guard.check(&users, Some(&basic(&format!("at:{at}"))), &CLIENT, 0);
+        assert_eq!(got, Verdict::Allowed(b"at"));
+        let got = guard.check(&users, Some(&basic(&format!("past:{past}"))), &CLIENT, 0);
+        assert_eq!(got, Verdict::Denied);
+    }
+
+    #[test]
     fn a_verified_header_is_not_hashed_again() {
         let text = file(ACCOUNTS);
         let users = parse(&text).unwrap();
