@@ -315,13 +315,12 @@ impl Conn {
                         continue;
                     }
                     let free = self.input.get_mut(self.in_len..).unwrap_or_default();
-                    #[cfg(feature = "tls")]
-                    let got = match (self.tls.as_mut(), cx.tls) {
-                        (Some(tls), Some(cred)) => tls.read(fd, free, cred),
-                        _ => sys::read(fd, free),
-                    };
-                    #[cfg(not(feature = "tls"))]
-                    let got = sys::read(fd, free);
+                    let got = recv(
+                        #[cfg(feature = "tls")]
+                        (self.tls.as_mut(), cx.tls),
+                        fd,
+                        free,
+                    );
                     match got {
                         Ok(0) => return Next::Close,
                         Ok(n) => {
@@ -556,6 +555,20 @@ fn log(cx: &mut Cx, peer: &SockAddr, user: &[u8], head: &[u8], status: Status, l
     if let Some(log) = cx.log.as_deref_mut() {
         log.record(peer, user, cx.wall, first_line(head), status.code(), len);
     }
+}
+
+/// read(2) from the socket, or through the connection's TLS layer (and
+/// the credentials of its handshake) when it has one.
+fn recv(
+    #[cfg(feature = "tls")] tls: (Option<&mut Tls>, Option<&Credentials>),
+    fd: BorrowedFd,
+    buf: &mut [u8],
+) -> Result<usize, Errno> {
+    #[cfg(feature = "tls")]
+    if let (Some(tls), Some(cred)) = tls {
+        return tls.read(fd, buf, cred);
+    }
+    sys::read(fd, buf)
 }
 
 /// sendfile(2), or through the connection's TLS layer when it has one.

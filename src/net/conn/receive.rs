@@ -10,7 +10,7 @@
 use super::{Conn, Cx, Next, State};
 use crate::buf::Buf;
 use crate::http::response::Status;
-use crate::rt::sys::{self, BorrowedFd, Epoll, Errno};
+use crate::rt::sys::{BorrowedFd, Epoll, Errno};
 use crate::serve::Body;
 use crate::serve::upload::{self, Spliced};
 
@@ -77,13 +77,12 @@ impl Conn {
                 }
             }
             let free = self.input.get_mut(self.in_len..).unwrap_or_default();
-            #[cfg(feature = "tls")]
-            let got = match (self.tls.as_mut(), cx.tls) {
-                (Some(tls), Some(cred)) => tls.read(fd, free, cred),
-                _ => sys::read(fd, free),
-            };
-            #[cfg(not(feature = "tls"))]
-            let got = sys::read(fd, free);
+            let got = super::recv(
+                #[cfg(feature = "tls")]
+                (self.tls.as_mut(), cx.tls),
+                fd,
+                free,
+            );
             match got {
                 // The client went away mid-body: nothing is linked.
                 Ok(0) => return Some(Next::Close),
