@@ -7,6 +7,9 @@
 //! header the server reads agree. The only disagreements allowed are the
 //! ones the parser documents and its unit tests pin:
 //! - `BadHost`, `BadContentLength`: semantic checks httparse does not make;
+//! - `BadFraming`, `UnknownCoding`: RFC 9112 §6 framing (a coding other
+//!   than `chunked`, `chunked` twice, `Transfer-Encoding` with
+//!   `Content-Length` or from HTTP/1.0, an empty one);
 //! - `BadTarget`: only origin-form, absolute-form and `*` for OPTIONS;
 //! - `BadRequestLine` for a target with non-ASCII bytes (`GET /\xff`),
 //!   which httparse takes when they are UTF-8;
@@ -127,9 +130,33 @@ fn documented_refusal(theirs: &httparse::Request<'_, '_>, e: ParseError) -> bool
             lengths.iter().any(|n| n.is_none() || *n != lengths[0])
         }
         ParseError::BadTarget => split_target(target.as_bytes(), method).is_none(),
+        ParseError::BadFraming => {
+            let (coded, chunked, unknown) = codings(theirs);
+            let with_length = named(theirs, "content-length").next().is_some();
+            let http10 = theirs.version == Some(0);
+            chunked > 1 || (coded && (with_length || http10 || (!unknown && chunked == 0)))
+        }
+        ParseError::UnknownCoding => {
+            let (coded, _, unknown) = codings(theirs);
+            let with_length = named(theirs, "content-length").next().is_some();
+            coded && unknown && !with_length && theirs.version == Some(1)
+        }
         ParseError::BadRequestLine => !target.is_ascii(),
         _ => false,
     }
+}
+
+/// The `Transfer-Encoding` codings: whether there is the field at all,
+/// how many are `chunked`, whether any is another.
+fn codings(theirs: &httparse::Request<'_, '_>) -> (bool, usize, bool) {
+    let coded = named(theirs, "transfer-encoding").next().is_some();
+    let all: Vec<&[u8]> = named(theirs, "transfer-encoding")
+        .flat_map(|v| v.split(|&b| b == b','))
+        .map(trim_ows)
+        .filter(|c| !c.is_empty())
+        .collect();
+    let chunked = all.iter().filter(|c| c.eq_ignore_ascii_case(b"chunked")).count();
+    (coded, chunked, chunked < all.len())
 }
 
 /// Values of the headers named `name` (any case), in order.
@@ -175,6 +202,8 @@ fn same_request(data: &[u8], theirs: &httparse::Request<'_, '_>, r: &Request<'_>
         "GET" => Method::Get,
         "HEAD" => Method::Head,
         "OPTIONS" => Method::Options,
+        "PUT" => Method::Put,
+        "POST" => Method::Post,
         _ => Method::Other,
     };
     assert_eq!(r.method, want_method, "{shown:?}");
@@ -210,6 +239,8 @@ fn same_request(data: &[u8], theirs: &httparse::Request<'_, '_>, r: &Request<'_>
         ("if-range", r.if_range),
         ("accept-encoding", r.accept_encoding),
         ("accept", r.accept),
+        ("authorization", r.authorization),
+        ("content-type", r.content_type),
     ];
     for (name, ours) in fields {
         assert_eq!(ours, last(name), "{name} of {shown:?}");
@@ -232,6 +263,11 @@ fn same_request(data: &[u8], theirs: &httparse::Request<'_, '_>, r: &Request<'_>
         !documented_refusal(theirs, ParseError::BadContentLength),
         "{shown:?}"
     );
+    // Accepted framing: at most one coding, `chunked`, and no length.
+    let (coded, chunked, unknown) = codings(theirs);
+    assert_eq!(r.chunked, coded, "chunked: {shown:?}");
+    assert!(!coded || (chunked == 1 && !unknown), "{shown:?}");
+    assert_eq!(r.content_range, named(theirs, "content-range").next().is_some());
 }
 
 /// The path and `?query` of a request target by RFC 9112 §3.2, written
