@@ -1259,3 +1259,19 @@ fn if_range_date_of_a_file_changed_this_second_sends_everything() {
         );
     }
 }
+
+/// Issue 10: the `/dir` → `/dir/` redirect keeps the query; one too long
+/// for the 4 KiB output buffer (a long OAuth or JWT token) is a 414, never
+/// the 500 it was, and one that fits is still redirected.
+#[test]
+fn a_directory_redirect_with_a_long_query_fits_or_is_414() {
+    let dir = TempDir::new("long-query");
+    dir.write("sub/a.txt", "a\n");
+    let server = Server::start(dir.path(), &["-q"]);
+    let fits = format!("/sub?{}", "q".repeat(3500));
+    let r = server.get(&fits, &[]);
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("Location"), Some(&fits.replacen("/sub?", "/sub/?", 1)[..]));
+    let r = server.get(&format!("/sub?{}", "q".repeat(4000)), &[]);
+    assert_eq!(r.status, 414, "{r:?}");
+}

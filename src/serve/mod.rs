@@ -433,7 +433,14 @@ impl Cx<'_, '_, '_> {
         location(self.out, rel, true);
         self.out.push(self.req.query).str("\r\n");
         self.out.str("Content-Length: 0\r\n");
-        self.finish(Status::MovedPermanently, Body::None, 0)
+        // A long query (an OAuth or JWT token) may not fit the 4 KiB
+        // output buffer with the path encoded (`finish` then answers 500):
+        // the target is too long for this server to redirect, a 414.
+        let reply = self.finish(Status::MovedPermanently, Body::None, 0);
+        if reply.status != Status::MovedPermanently {
+            return self.error(Status::UriTooLong, b"");
+        }
+        reply
     }
 
     /// `--spa`: a path that does not exist is answered with /index.html.
