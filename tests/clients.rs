@@ -1271,7 +1271,40 @@ fn a_directory_redirect_with_a_long_query_fits_or_is_414() {
     let fits = format!("/sub?{}", "q".repeat(3500));
     let r = server.get(&fits, &[]);
     assert_eq!(r.status, 301);
-    assert_eq!(r.header("Location"), Some(&fits.replacen("/sub?", "/sub/?", 1)[..]));
+    assert_eq!(
+        r.header("Location"),
+        Some(&fits.replacen("/sub?", "/sub/?", 1)[..])
+    );
     let r = server.get(&format!("/sub?{}", "q".repeat(4000)), &[]);
     assert_eq!(r.status, 414, "{r:?}");
+}
+
+/// Issue 10: the JSON listing honours q-values; `q=0` refuses JSON, and
+/// a browser's Accept gets HTML.
+#[test]
+fn json_listing_honours_q_values() {
+    let dir = TempDir::new("json-q");
+    dir.write("d/a.txt", "a\n");
+    let server = Server::start(dir.path(), &["-q"]);
+    let cases = [
+        ("Accept: application/json", "application/json"),
+        ("Accept: application/json;q=0", "text/html; charset=utf-8"),
+        (
+            "Accept: application/json;q=0.5, text/html",
+            "text/html; charset=utf-8",
+        ),
+        (
+            "Accept: application/json, text/plain, */*",
+            "application/json",
+        ),
+        (
+            "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "text/html; charset=utf-8",
+        ),
+    ];
+    for (accept, ty) in cases {
+        let r = server.get("/d/", &[accept]);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("Content-Type"), Some(ty), "{accept}");
+    }
 }

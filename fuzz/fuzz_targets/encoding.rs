@@ -10,7 +10,10 @@
 //! - a `coding;q=0` member appended forbids the coding, whatever came
 //!   before; `x-gzip` is `gzip` and `x-compress` is `compress`, both in
 //!   the header and as the coding asked about; ASCII case never matters;
-//! - `wants_json` is true exactly when `application/json` occurs.
+//! - `wants_json` agrees with a model written with std string methods:
+//!   `application/json`'s weight above 0 and at least HTML's (`text/html`,
+//!   else `text/*`, else `*/*`), lowest weight of repeats, members with a
+//!   malformed `q` ignored.
 
 #![no_main]
 
@@ -68,9 +71,41 @@ fuzz_target!(|data: &[u8]| {
     }
 
     assert!(!wants_json(None));
-    let json = text.contains("application/json");
-    assert_eq!(wants_json(Some(header)), json, "wants_json: {shown:?}");
+    assert_eq!(wants_json(Some(header)), json_model(&text), "wants_json: {shown:?}");
 });
+
+/// `wants_json` by std string methods and float parsing.
+fn json_model(header: &str) -> bool {
+    let ranges = ["application/json", "text/html", "text/*", "*/*"];
+    let mut weights = [None::<u16>; 4];
+    for m in header.split(',') {
+        let mut parts = m.split(';');
+        let range = parts.next().unwrap_or("").trim_matches([' ', '\t']);
+        let mut q = Some(1000);
+        for p in parts {
+            let p = p.trim_matches([' ', '\t']);
+            if let Some(v) = p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")) {
+                q = qvalue(v);
+            }
+        }
+        let i = ranges.iter().position(|r| r.eq_ignore_ascii_case(range));
+        if let (Some(q), Some(i)) = (q, i) {
+            weights[i] = Some(weights[i].map_or(q, |o| o.min(q)));
+        }
+    }
+    let json = weights[0].unwrap_or(0);
+    json > 0 && json >= weights[1].or(weights[2]).or(weights[3]).unwrap_or(0)
+}
+
+/// A qvalue (RFC 9110 §12.4.2) in thousandths, by float parsing.
+fn qvalue(v: &str) -> Option<u16> {
+    let ok = v.len() <= 5
+        && (v.starts_with('0') || v.starts_with('1'))
+        && (v.len() == 1 || v.as_bytes()[1] == b'.')
+        && v.bytes().skip(2).all(|b| b.is_ascii_digit());
+    let f = v.parse::<f64>().ok().filter(|f| ok && *f <= 1.0)?;
+    Some((f * 1000.0).round() as u16)
+}
 
 /// The unit tests' model of the module's rules. Invalid UTF-8 has become
 /// U+FFFD, which like the bytes it replaced is no tchar, digit or

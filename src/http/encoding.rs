@@ -27,12 +27,39 @@ const Q_SCALE_THOUSANDTHS: u16 = 1000;
 /// At most this many digits after the decimal point of a qvalue (§12.4.2).
 const QVALUE_MAX_DECIMALS: usize = 3;
 
-/// Whether a listing is asked for as JSON: the `Accept` header (RFC 9110
-/// §12.5.1) names `application/json` anywhere. (Weights are not read yet:
-/// a client that sends this media type wants it.)
+/// Whether a listing is asked for as JSON (RFC 9110 §12.5.1): the
+/// `Accept` header gives `application/json` a weight above 0 and at least
+/// that of HTML (`text/html`, else `text/*`, else `*/*`). Browsers name
+/// `text/html` and not JSON; API clients name JSON, some with `*/*` at the
+/// same weight (axios), which goes to JSON; `application/json;q=0` never
+/// does. Members are `range *( OWS ";" OWS param )`; a `q` that is not a
+/// qvalue drops its member; a range listed twice gets its lowest weight.
 pub fn wants_json(accept: Option<&[u8]>) -> bool {
-    const JSON: &[u8] = b"application/json";
-    accept.is_some_and(|a| a.windows(JSON.len()).any(|w| w == JSON))
+    let Some(value) = accept else {
+        return false;
+    };
+    // JSON, text/html, text/*, */*.
+    let mut weights: [Option<u16>; 4] = [None; 4];
+    for member in value.split(|&b| b == b',') {
+        let mut parts = member.split(|&b| b == b';');
+        let range = trim_ows(parts.next().unwrap_or_default());
+        let mut q = Some(Q_SCALE_THOUSANDTHS);
+        for param in parts {
+            if let [b'q' | b'Q', b'=', v @ ..] = trim_ows(param) {
+                q = parse_qvalue(v);
+            }
+        }
+        let ranges: [&[u8]; 4] = [b"application/json", b"text/html", b"text/*", b"*/*"];
+        let (Some(q), Some(i)) = (q, ranges.iter().position(|r| eq_ignore_case(range, r))) else {
+            continue;
+        };
+        if let Some(slot) = weights.get_mut(i) {
+            *slot = Some(slot.map_or(q, |old| old.min(q)));
+        }
+    }
+    let [json, html, text, any] = weights;
+    let json = json.unwrap_or(0);
+    json > 0 && json >= html.or(text).or(any).unwrap_or(0)
 }
 
 /// Whether the client accepts the content-coding `coding` (a token such as
@@ -142,7 +169,37 @@ fn parse_qvalue(bytes: &[u8]) -> Option<u16> {
 
 #[cfg(test)]
 mod tests {
-    use super::{accepts, preference};
+
+    #[test]
+    fn json_is_chosen_by_weight() {
+        let cases: [(&str, bool); 16] = [
+            ("application/json", true),
+            ("Application/JSON", true),
+            ("application/json, text/plain, */*", true),
+            ("application/json;q=0", false),
+            ("application/json; q=0.0", false),
+            (
+                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                false,
+            ),
+            ("*/*", false),
+            ("application/json;q=0.5, text/html", false),
+            ("application/json;q=0.5, text/*;q=0.4", true),
+            ("text/html;q=0.9, application/json", true),
+            ("application/json;q=2", false),
+            ("application/json;charset=utf-8;q=0.7, */*;q=0.7", true),
+            ("application/json, application/json;q=0", false),
+            ("application/jsonx", false),
+            ("", false),
+            ("text/html, application/json;Q=1.000", true),
+        ];
+        for (accept, json) in cases {
+            assert_eq!(wants_json(Some(accept.as_bytes())), json, "{accept:?}");
+        }
+        assert!(!wants_json(None));
+    }
+
+    use super::{accepts, preference, wants_json};
     use crate::testing::XorShift;
 
     /// (header, [br, zstd, gzip, deflate, identity] preferences)
