@@ -1308,3 +1308,31 @@ fn json_listing_honours_q_values() {
         assert_eq!(r.header("Content-Type"), Some(ty), "{accept}");
     }
 }
+
+/// Issue 10: the ETag leaves the inode out, so the same file on two
+/// replicas (here: a copy with the same size and modification time, under
+/// another inode) has the same tag.
+#[test]
+fn etags_agree_across_replicas() {
+    let a = TempDir::new("replica-a");
+    let b = TempDir::new("replica-b");
+    let fa = a.write("x.txt", "same bytes\n");
+    let fb = b.write("x.txt", "same bytes\n");
+    set_mtime(&fa, LISTING_SECS, 123_456_789);
+    set_mtime(&fb, LISTING_SECS, 123_456_789);
+    use std::os::unix::fs::MetadataExt;
+    assert_ne!(fa.metadata().unwrap().ino(), fb.metadata().unwrap().ino());
+    let (sa, sb) = (
+        Server::start(a.path(), &["-q"]),
+        Server::start(b.path(), &["-q"]),
+    );
+    let (ta, tb) = (
+        strong_etag(&sa.get("/x.txt", &[])),
+        strong_etag(&sb.get("/x.txt", &[])),
+    );
+    assert_eq!(ta, tb);
+    assert_eq!(
+        sb.get("/x.txt", &[&format!("If-None-Match: {ta}")]).status,
+        304
+    );
+}

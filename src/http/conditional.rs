@@ -33,26 +33,29 @@ use crate::buf::Buf;
 use crate::http::syntax::{skip_ows, strip_prefix, trim_ows};
 
 /// The longest value [`etag`] appends, quotes included, so a caller can
-/// size its buffer: 2 quotes, 3 hyphens, 16 hex digits each of inode,
-/// size and seconds, 8 of nanoseconds.
-pub const ETAG_MAX_BYTES: usize = 2 + 3 + 16 + 16 + 16 + 8;
+/// size its buffer: 2 quotes, 2 hyphens, 16 hex digits each of size and
+/// seconds, 8 of nanoseconds.
+pub const ETAG_MAX_BYTES: usize = 2 + 2 + 16 + 16 + 8;
 
 /// The obsolete "weak" indicator, case-sensitive (`%s"W/"`, RFC 9110 §8.8.3).
 const WEAK_PREFIX: &[u8] = b"W/";
 
 /// Appends the strong entity tag for a file (RFC 9110 §8.8.3), quotes
-/// included: `"<inode>-<size>-<mtime seconds>-<mtime nanoseconds>"`, each
-/// part lowercase hex without leading zeros; seconds before the epoch are
+/// included: `"<size>-<mtime seconds>-<mtime nanoseconds>"`, each part
+/// lowercase hex without leading zeros; seconds before the epoch are
 /// written as their 64-bit two's complement.
 ///
-/// Any change to the inode (file replaced), the size or the modification
-/// time changes the tag: the parts are fixed fields, so distinct inputs
-/// give distinct tags. The tag is strong because a file whose three values
-/// are unchanged is taken to have unchanged bytes, which is the usual
-/// assumption of static servers. At most [`ETAG_MAX_BYTES`] bytes are
-/// appended.
-pub fn etag(buf: &mut Buf, inode: u64, size: u64, mtime_secs: i64, mtime_nsec: u32) {
-    buf.byte(b'"').hex(inode).byte(b'-').hex(size).byte(b'-');
+/// Any change to the size or the modification time changes the tag: the
+/// parts are fixed fields, so distinct inputs give distinct tags. The
+/// inode is left out (it was in until issue 10): replicas of a site
+/// behind a load balancer or CDN hold the same files under different
+/// inodes and must give the same tags, and scanners flag inode numbers
+/// in tags (as they did Apache's). The tag is strong because a file whose
+/// size and nanosecond modification time are unchanged is taken to have
+/// unchanged bytes, the usual assumption of static servers. At most
+/// [`ETAG_MAX_BYTES`] bytes are appended.
+pub fn etag(buf: &mut Buf, size: u64, mtime_secs: i64, mtime_nsec: u32) {
+    buf.byte(b'"').hex(size).byte(b'-');
     buf.hex(mtime_secs as u64)
         .byte(b'-')
         .hex(u64::from(mtime_nsec))
@@ -188,22 +191,23 @@ mod tests {
     fn tag_of(inode: u64, size: u64, secs: i64, nsec: u32) -> Vec<u8> {
         let mut mem = [0u8; ETAG_MAX_BYTES];
         let mut b = Buf::new(&mut mem);
-        etag(&mut b, inode, size, secs, nsec);
-        assert!(!b.overflowed(), "{inode} {size} {secs} {nsec}");
+        let _ = inode; // no longer part of the tag (issue 10)
+        etag(&mut b, size, secs, nsec);
+        assert!(!b.overflowed(), "{size} {secs} {nsec}");
         b.as_bytes().to_vec()
     }
 
     /// The documented format, rebuilt with `format!` as the oracle.
-    fn expected(inode: u64, size: u64, secs: i64, nsec: u32) -> String {
-        format!("\"{inode:x}-{size:x}-{:x}-{nsec:x}\"", secs as u64)
+    fn expected(_inode: u64, size: u64, secs: i64, nsec: u32) -> String {
+        format!("\"{size:x}-{:x}-{nsec:x}\"", secs as u64)
     }
 
     #[test]
     fn etag_format() {
-        assert_eq!(tag_of(0, 0, 0, 0), b"\"0-0-0-0\"");
-        assert_eq!(tag_of(0x1a, 0x2b, 0, 0x3c), b"\"1a-2b-0-3c\"");
-        assert_eq!(tag_of(0x1a, 0x2b, -1, 0), b"\"1a-2b-ffffffffffffffff-0\"");
-        assert_eq!(tag_of(1, 2, 1, 5), b"\"1-2-1-5\"");
+        assert_eq!(tag_of(0, 0, 0, 0), b"\"0-0-0\"");
+        assert_eq!(tag_of(0x1a, 0x2b, 0, 0x3c), b"\"2b-0-3c\"");
+        assert_eq!(tag_of(0x1a, 0x2b, -1, 0), b"\"2b-ffffffffffffffff-0\"");
+        assert_eq!(tag_of(1, 2, 1, 5), b"\"2-1-5\"");
         let cases = [
             (0u64, 0u64, 0i64, 0u32),
             (1, 1, 1_700_000_000, 123_456_789),
@@ -231,14 +235,15 @@ mod tests {
         // One byte short must overflow rather than write a cut tag.
         let mut mem = [0u8; ETAG_MAX_BYTES - 1];
         let mut b = Buf::new(&mut mem);
-        etag(&mut b, u64::MAX, u64::MAX, -1, u32::MAX);
+        etag(&mut b, u64::MAX, -1, u32::MAX);
         assert!(b.overflowed());
     }
 
     #[test]
     fn etag_changes_with_each_input() {
         let base = tag_of(100, 200, 1_700_000_000, 500);
-        assert_ne!(base, tag_of(101, 200, 1_700_000_000, 500));
+        // The same file on another replica (another inode): the same tag.
+        assert_eq!(base, tag_of(101, 200, 1_700_000_000, 500));
         assert_ne!(base, tag_of(100, 201, 1_700_000_000, 500));
         assert_ne!(base, tag_of(100, 200, 1_700_000_001, 500));
         assert_ne!(base, tag_of(100, 200, 1_700_000_000, 501));

@@ -45,13 +45,7 @@ impl Cx<'_, '_, '_> {
         let size = stat.len();
         let mut etag_mem = [0u8; conditional::ETAG_MAX_BYTES];
         let mut etag = Buf::new(&mut etag_mem);
-        conditional::etag(
-            &mut etag,
-            stat.ino,
-            size,
-            stat.mtime,
-            stat.mtime_nsec as u32,
-        );
+        conditional::etag(&mut etag, size, stat.mtime, stat.mtime_nsec as u32);
         let validators = Validators {
             etag: etag.as_bytes(),
             mtime: Some(stat.mtime),
