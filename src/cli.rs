@@ -4,6 +4,7 @@
 
 use crate::addr;
 use crate::http::syntax::is_tchar;
+use crate::log::Format as LogFormat;
 use crate::sandbox::Mode;
 use crate::sandbox::user::{self, UserSpec};
 use crate::serve::Options;
@@ -37,6 +38,17 @@ pub const DEFAULT_TIMEOUT_SECS: u32 = 30;
 /// phone's videos need, and far from filling a disk by accident.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 1 << 30;
 
+/// `--bind unix:PATH`: the prefix that names a Unix socket.
+pub const UNIX_PREFIX: &[u8] = b"unix:";
+
+/// The longest Unix socket path: `sun_path` holds 108 bytes with the
+/// terminating NUL (unix(7)).
+pub const MAX_UNIX_PATH_BYTES: usize = 107;
+
+/// The largest `--max-age`: one year, the longest a cache keeps anything
+/// (RFC 9111 §5.2.2.1 advises no more; `immutable` names get exactly this).
+pub const MAX_AGE_LIMIT_SECS: usize = 31_536_000;
+
 /// The usage text with the HTTPS options (`$tls`) or without.
 macro_rules! usage {
     ($tls:literal) => {
@@ -47,7 +59,8 @@ usage: httpd [PORT] [-b ADDR] [-d DIR] [options]
 Serve the files of DIR over HTTP, like `python3 -m http.server`.
 
   PORT                    port to listen on (default 8080; 0 picks a free one)
-  -b, --bind ADDR         address to listen on (default 0.0.0.0; :: for IPv6 and IPv4)
+  -b, --bind ADDR         address to listen on (default 0.0.0.0; :: for IPv6 and IPv4;
+                          unix:PATH for a Unix socket)
   -d, --directory DIR     directory to serve (default: the current directory)
   -w, --workers N         worker processes (default: the CPUs this process may use)
   --max-connections N     open connections per worker (default 8192)
@@ -57,19 +70,28 @@ Serve the files of DIR over HTTP, like `python3 -m http.server`.
   --cors                  allow any origin (Access-Control-Allow-Origin: *) and
                           answer OPTIONS preflight requests
   --spa                   serve /index.html for paths that do not exist
+  --404 FILE              serve FILE (a path beneath DIR) with status 404 for missing paths
+  --clean-urls            serve /about.html for /about; redirect /about.html to /about
   --no-listing            answer 403 for directories without an index.html
-  --hide-dotfiles         leave names starting with '.' out of listings
+  --hide-dotfiles         neither list nor serve names starting with '.' (404),
+                          except beneath /.well-known/
+  --max-age SECS          Cache-Control: max-age=SECS on files (listings and errors: no-cache)
+  --immutable-hashed      names with a content hash (app.3f9a2c1e.js) are cached for a year
   --auth-file FILE        ask for a password: lines 'user:hash' (htpasswd -B, openssl passwd -6)
   --auth USER:PASSWORD    ask for this user and password (visible in ps: prefer --auth-file)
   --upload                accept uploads: PUT /dir/name, and a form on listings
   --upload-overwrite      let uploads replace existing files (implies --upload)
   --max-upload SIZE       largest upload, e.g. 500M, 2G (default 1G)
   -q, --quiet             no access log
+  --log FILE              append the access log to FILE, not stderr (reopened on SIGHUP, SIGUSR1)
+  --log-format FORMAT     python (default), common, combined or json
   --user USER[:GROUP]     started as root, serve as this user (default nobody)
   --sandbox on|off|log    Landlock and seccomp for workers (default on; log: log only)
 ",
             $tls,
-            "  -h, --help              show this help
+            "  --check URL             health check: exit 0 if URL (http://127.0.0.1:PORT/...
+                          or unix:PATH) answers 2xx or 3xx, else 1 with the reason
+  -h, --help              show this help
   -V, --version           show the version
 "
         )
@@ -116,6 +138,14 @@ pub struct Config<'a> {
     pub auth_file: Option<&'a [u8]>,
     /// `--auth USER:PASSWORD`.
     pub auth: Option<&'a [u8]>,
+    /// `--bind unix:PATH`: listen on this Unix stream socket instead.
+    pub unix: Option<&'a [u8]>,
+    /// `--404 FILE`: the not-found page, a path beneath the root.
+    pub not_found: Option<&'a [u8]>,
+    /// `--log FILE`: the access log's file; None: standard error.
+    pub log_file: Option<&'a [u8]>,
+    /// `--log-format`.
+    pub log_format: LogFormat,
     /// `--tls-*`: serve HTTPS.
     #[cfg(feature = "tls")]
     pub tls: TlsFiles<'a>,
@@ -146,6 +176,8 @@ impl TlsFiles<'_> {
 #[allow(clippy::large_enum_variant)] // made once, at start
 pub enum Command<'a> {
     Serve(Config<'a>),
+    /// `--check URL`: the health-check client.
+    Check(&'a [u8]),
     Help,
     Version,
 }
@@ -180,6 +212,13 @@ enum Opt {
     Upload,
     UploadOverwrite,
     MaxUpload,
+    NotFound,
+    CleanUrls,
+    MaxAge,
+    ImmutableHashed,
+    Log,
+    LogFormat,
+    Check,
     #[cfg(feature = "tls")]
     TlsCert,
     #[cfg(feature = "tls")]
@@ -192,7 +231,7 @@ enum Opt {
 
 /// Short name (or empty), long name, and meaning of every option. A table
 /// scanned by a loop is a fraction of the code of a `match` on strings.
-const OPTIONS: [(&str, &str, Opt); 20] = [
+const OPTIONS: [(&str, &str, Opt); 27] = [
     ("-h", "--help", Opt::Help),
     ("-V", "--version", Opt::Version),
     ("-b", "--bind", Opt::Bind),
@@ -213,6 +252,13 @@ const OPTIONS: [(&str, &str, Opt); 20] = [
     ("", "--upload", Opt::Upload),
     ("", "--upload-overwrite", Opt::UploadOverwrite),
     ("", "--max-upload", Opt::MaxUpload),
+    ("", "--404", Opt::NotFound),
+    ("", "--clean-urls", Opt::CleanUrls),
+    ("", "--max-age", Opt::MaxAge),
+    ("", "--immutable-hashed", Opt::ImmutableHashed),
+    ("", "--log", Opt::Log),
+    ("", "--log-format", Opt::LogFormat),
+    ("", "--check", Opt::Check),
 ];
 
 /// The HTTPS options.
@@ -249,12 +295,19 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
             upload: false,
             overwrite: false,
             max_upload: DEFAULT_MAX_UPLOAD_BYTES,
+            clean_urls: false,
+            max_age: None,
+            immutable_hashed: false,
         },
         quiet: false,
         user: None,
         sandbox: Mode::On,
         auth_file: None,
         auth: None,
+        unix: None,
+        not_found: None,
+        log_file: None,
+        log_format: LogFormat::Python,
         #[cfg(feature = "tls")]
         tls: TlsFiles::default(),
     };
@@ -291,6 +344,8 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
                 | Opt::Quiet
                 | Opt::Upload
                 | Opt::UploadOverwrite
+                | Opt::CleanUrls
+                | Opt::ImmutableHashed
         ) && !is_switch(opt);
         let v = match (takes_value, inline) {
             (true, Some(v)) => v,
@@ -304,7 +359,15 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
         match opt {
             Opt::Help => return Ok(Command::Help),
             Opt::Version => return Ok(Command::Version),
+            Opt::Bind if v.starts_with(UNIX_PREFIX) => {
+                let path = v.get(UNIX_PREFIX.len()..).unwrap_or_default();
+                if path.is_empty() || path.len() > MAX_UNIX_PATH_BYTES {
+                    return Err(error("not a Unix socket path (1 to 107 bytes)", v));
+                }
+                config.unix = Some(path);
+            }
             Opt::Bind => {
+                config.unix = None;
                 config.bind = match (addr::parse_ipv4(v), addr::parse_ipv6(v)) {
                     (Some(ip), _) => Bind::V4(ip),
                     (None, Some(ip)) => Bind::V6(ip),
@@ -363,6 +426,23 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
                 config.options.max_upload =
                     size(v).ok_or(error("not a size like 500M or 2G", v))?;
             }
+            Opt::NotFound if v.is_empty() => return Err(error("empty file name", arg)),
+            Opt::NotFound => config.not_found = Some(v),
+            Opt::CleanUrls => config.options.clean_urls = true,
+            Opt::MaxAge => config.options.max_age = Some(number(v, 0, MAX_AGE_LIMIT_SECS)? as u32),
+            Opt::ImmutableHashed => config.options.immutable_hashed = true,
+            Opt::Log if v.is_empty() => return Err(error("empty file name", arg)),
+            Opt::Log => config.log_file = Some(v),
+            Opt::LogFormat => {
+                config.log_format = match v {
+                    b"python" => LogFormat::Python,
+                    b"common" => LogFormat::Common,
+                    b"combined" => LogFormat::Combined,
+                    b"json" => LogFormat::Json,
+                    _ => return Err(error("not python, common, combined or json", v)),
+                };
+            }
+            Opt::Check => return Ok(Command::Check(v)),
             #[cfg(feature = "tls")]
             Opt::TlsCert => config.tls.cert = Some(v),
             #[cfg(feature = "tls")]

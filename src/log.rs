@@ -12,6 +12,19 @@ use crate::http::date;
 use crate::rt::out::{self, MAX_LINE_BYTES};
 use crate::rt::sys::{AF_INET, SockAddr};
 
+/// `--log-format`: how a request's line is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// python's http.server (the default).
+    Python,
+    /// The Common Log Format.
+    Common,
+    /// The Combined Log Format: Common, then referer and user agent.
+    Combined,
+    /// One JSON object per line.
+    Json,
+}
+
 /// Access-log lines gathered in one buffer and written whole, one write
 /// per batch: fewer syscalls than a write per request, and each write of
 /// at most PIPE_BUF bytes of whole lines stays atomic when several

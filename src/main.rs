@@ -27,6 +27,7 @@ fn main(args: &[&[u8]], too_many: bool) -> i32 {
     };
     match parsed {
         Ok(Command::Serve(config)) => httpd::net::supervisor::run(&config),
+        Ok(Command::Check(url)) => httpd::net::check::run(url),
         Ok(Command::Help) => {
             out::write_all(BorrowedFd::STDOUT, USAGE.as_bytes());
             0

@@ -3,6 +3,7 @@
 //! command line and the log use too, is `crate::addr`, below them all.)
 
 pub mod auth;
+pub mod check;
 pub mod conn;
 #[cfg(feature = "tls")]
 pub mod https;

@@ -114,6 +114,7 @@ pub fn run(config: &Config) -> i32 {
         root: &root,
         auth: users,
         options: config.options,
+        not_found: config.not_found,
         common: Common {
             date: b"",
             now: 0,
@@ -143,6 +144,8 @@ pub fn run(config: &Config) -> i32 {
                     max_connections: config.max_connections,
                     timeout_secs: config.timeout_secs,
                     quiet: config.quiet,
+                    log_fd: BorrowedFd::STDERR,
+                    log_format: config.log_format,
                     sandbox: config.sandbox,
                     support,
                     #[cfg(feature = "tls")]

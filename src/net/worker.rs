@@ -53,6 +53,10 @@ pub struct Setup<'a> {
     pub max_connections: usize,
     pub timeout_secs: u32,
     pub quiet: bool,
+    /// Where access-log lines go: standard error, or `--log FILE`.
+    pub log_fd: BorrowedFd<'a>,
+    /// `--log-format`.
+    pub log_format: crate::log::Format,
     /// `--sandbox`, and what the kernel offers for it.
     pub sandbox: Mode,
     pub support: Support,

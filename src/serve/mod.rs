@@ -40,6 +40,13 @@ pub struct Options {
     pub overwrite: bool,
     /// The largest upload, in bytes (`--max-upload`).
     pub max_upload: u64,
+    /// `/about` serves `/about.html`, which redirects to `/about`
+    /// (`--clean-urls`).
+    pub clean_urls: bool,
+    /// `Cache-Control: max-age=N` on files (`--max-age`).
+    pub max_age: Option<u32>,
+    /// Content-hashed names are cached for a year (`--immutable-hashed`).
+    pub immutable_hashed: bool,
 }
 
 /// Memory for generating listings, mapped once per worker.
@@ -143,6 +150,8 @@ pub struct Site<'a> {
     /// The users of `--auth-file`/`--auth`; None: no password asked.
     pub auth: Option<&'static Users<'static>>,
     pub options: Options,
+    /// `--404 FILE`: the page for missing paths, beneath the root.
+    pub not_found: Option<&'a [u8]>,
     pub common: Common<'a>,
     /// The server is stopping: every answer closes its connection.
     pub closing: bool,
