@@ -219,6 +219,7 @@ const S_IFMT: u32 = 0o170000;
 const S_IFDIR: u32 = 0o040000;
 const S_IFREG: u32 = 0o100000;
 const S_IFLNK: u32 = 0o120000;
+const S_IFSOCK: u32 = 0o140000;
 
 impl Stat {
     pub fn is_dir(&self) -> bool {
@@ -229,6 +230,9 @@ impl Stat {
     }
     pub fn is_symlink(&self) -> bool {
         self.mode & S_IFMT == S_IFLNK
+    }
+    pub fn is_socket(&self) -> bool {
+        self.mode & S_IFMT == S_IFSOCK
     }
     /// The size in bytes (never negative for the types the server serves).
     #[allow(clippy::len_without_is_empty)] // a stat, not a collection
@@ -243,6 +247,36 @@ pub fn fstat(fd: BorrowedFd) -> Result<Stat> {
     // SAFETY: the kernel writes one `struct stat` into `st`, borrowed mutably.
     unsafe { syscall2(Sysno::fstat, fd.0 as usize, &mut st as *mut Stat as usize) }?;
     Ok(st)
+}
+
+/// unlinkat(2) of a file (not a directory): `--bind unix:` removes a
+/// stale socket.
+pub fn unlinkat(dir: BorrowedFd, name: CStr) -> Result<()> {
+    // SAFETY: the kernel reads the NUL-terminated `name`, borrowed.
+    unsafe { syscall3(Sysno::unlinkat, dir.0 as usize, name.ptr(), 0) }?;
+    Ok(())
+}
+
+/// fchmodat(2): `--bind unix:` lets a reverse proxy's user connect.
+pub fn fchmodat(dir: BorrowedFd, name: CStr, mode: u32) -> Result<()> {
+    // SAFETY: the kernel reads the NUL-terminated `name`, borrowed.
+    unsafe { syscall3(Sysno::fchmodat, dir.0 as usize, name.ptr(), mode as usize) }?;
+    Ok(())
+}
+
+/// `F_GETFL`/`F_SETFL` (fcntl(2)).
+const F_GETFL: usize = 3;
+const F_SETFL: usize = 4;
+
+/// Adds `flags` to the file status flags of `fd` (fcntl(2) `F_SETFL`):
+/// a socket inherited from systemd is blocking, and a worker's accept
+/// loop needs it non-blocking.
+pub fn add_status_flags(fd: BorrowedFd, flags: Open) -> Result<()> {
+    // SAFETY: F_GETFL touches no user memory.
+    let now = unsafe { syscall2(Sysno::fcntl, fd.0 as usize, F_GETFL) }?;
+    // SAFETY: F_SETFL touches no user memory.
+    unsafe { syscall3(Sysno::fcntl, fd.0 as usize, F_SETFL, now | flags.0 as usize) }?;
+    Ok(())
 }
 
 /// `AT_*` flags for `fstatat`.

@@ -9,6 +9,8 @@ use syscalls::{Sysno, syscall2, syscall3, syscall4, syscall5, syscall6};
 /// Address families (include/linux/socket.h).
 pub const AF_INET: u16 = 2;
 pub const AF_INET6: u16 = 10;
+/// Unix-domain sockets (unix(7)): `--bind unix:PATH`, `--check unix:PATH`.
+pub const AF_UNIX: u16 = 1;
 
 flags! {
     /// `SOCK_*` type and flags for `socket` and `accept4`.
@@ -66,6 +68,54 @@ impl SockAddr {
     }
 }
 
+/// The most bytes of a Unix socket path: `sun_path` is 108 bytes, and
+/// the path is NUL-terminated in it (unix(7)).
+pub const UNIX_PATH_BYTES: usize = 107;
+
+/// `struct sockaddr_un` with a pathname (unix(7)).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct UnixAddr {
+    family: u16,
+    path: [u8; UNIX_PATH_BYTES + 1],
+}
+
+impl UnixAddr {
+    /// The address of the socket file `path`; None when it is empty, too
+    /// long or holds a NUL (an abstract or truncated name is never meant).
+    pub fn new(path: &[u8]) -> Option<Self> {
+        if path.is_empty() || path.len() > UNIX_PATH_BYTES || path.contains(&0) {
+            return None;
+        }
+        let mut addr = UnixAddr {
+            family: AF_UNIX,
+            path: [0; UNIX_PATH_BYTES + 1],
+        };
+        for (to, from) in addr.path.iter_mut().zip(path) {
+            *to = *from;
+        }
+        Some(addr)
+    }
+}
+
+/// What `bind` and `connect` take: an IP or a Unix socket address.
+pub trait Address {
+    /// The address's bytes, for the kernel to read: pointer and length.
+    fn raw(&self) -> (usize, usize);
+}
+
+impl Address for SockAddr {
+    fn raw(&self) -> (usize, usize) {
+        (self as *const SockAddr as usize, self.len())
+    }
+}
+
+impl Address for UnixAddr {
+    fn raw(&self) -> (usize, usize) {
+        (self as *const UnixAddr as usize, size_of::<UnixAddr>())
+    }
+}
+
 /// socket(2).
 pub fn socket(family: u16, ty: Sock) -> Result<OwnedFd> {
     // SAFETY: socket touches no user memory.
@@ -80,6 +130,12 @@ impl SockOpt {
     pub const REUSEADDR: SockOpt = SockOpt(1, 2);
     pub const TCP_NODELAY: SockOpt = SockOpt(6, 1);
     pub const IPV6_V6ONLY: SockOpt = SockOpt(41, 26);
+    /// `SO_TYPE`: `SOCK_STREAM` for the sockets served.
+    pub const TYPE: SockOpt = SockOpt(1, 3);
+    /// `SO_ACCEPTCONN`: 1 on a listening socket.
+    pub const ACCEPTCONN: SockOpt = SockOpt(1, 30);
+    /// `SO_DOMAIN`: the address family.
+    pub const DOMAIN: SockOpt = SockOpt(1, 39);
 }
 
 /// setsockopt(2) with an `int` value.
@@ -99,17 +155,38 @@ pub fn setsockopt(fd: BorrowedFd, opt: SockOpt, value: i32) -> Result<()> {
 }
 
 /// bind(2).
-pub fn bind(fd: BorrowedFd, addr: &SockAddr) -> Result<()> {
-    // SAFETY: the kernel reads `addr.len()` bytes of `addr`.
+pub fn bind(fd: BorrowedFd, addr: &impl Address) -> Result<()> {
+    let (ptr, len) = addr.raw();
+    // SAFETY: the kernel reads `len` bytes at `ptr`, which `addr` owns.
+    unsafe { syscall3(Sysno::bind, fd.0 as usize, ptr, len) }?;
+    Ok(())
+}
+
+/// connect(2).
+pub fn connect(fd: BorrowedFd, addr: &impl Address) -> Result<()> {
+    let (ptr, len) = addr.raw();
+    // SAFETY: the kernel reads `len` bytes at `ptr`, which `addr` owns.
+    unsafe { syscall3(Sysno::connect, fd.0 as usize, ptr, len) }?;
+    Ok(())
+}
+
+/// getsockopt(2) of an `int` option.
+pub fn getsockopt(fd: BorrowedFd, opt: SockOpt) -> Result<i32> {
+    let mut value = 0i32;
+    let mut len = size_of::<i32>() as u32;
+    // SAFETY: the kernel writes at most `len` (4) bytes into `value` and
+    // updates `len`; both are borrowed for the call.
     unsafe {
-        syscall3(
-            Sysno::bind,
+        syscall5(
+            Sysno::getsockopt,
             fd.0 as usize,
-            addr as *const SockAddr as usize,
-            addr.len(),
+            opt.0,
+            opt.1,
+            &mut value as *mut i32 as usize,
+            &mut len as *mut u32 as usize,
         )
     }?;
-    Ok(())
+    Ok(value)
 }
 
 /// listen(2).
