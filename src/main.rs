@@ -15,8 +15,9 @@ use httpd::rt::out::{self, MAX_LINE_BYTES};
 use httpd::rt::sys::{self, BorrowedFd};
 
 /// Runs httpd with `args` (`args[0]` is the program name); `too_many`
-/// says some arguments did not fit. Returns the exit code.
-fn main(args: &[&[u8]], too_many: bool) -> i32 {
+/// says some arguments did not fit; `env` holds the `LISTEN_*` variables
+/// of socket activation. Returns the exit code.
+fn main(args: &[&[u8]], too_many: bool, env: &[&[u8]]) -> i32 {
     let parsed = match args.split_first() {
         _ if too_many => Err(cli::Error {
             message: "too many arguments",
@@ -26,7 +27,7 @@ fn main(args: &[&[u8]], too_many: bool) -> i32 {
         None => cli::parse(&[]),
     };
     match parsed {
-        Ok(Command::Serve(config)) => httpd::net::supervisor::run(&config),
+        Ok(Command::Serve(config)) => httpd::net::supervisor::run(&config, env),
         Ok(Command::Check(url)) => httpd::net::check::run(url),
         Ok(Command::Help) => {
             out::write_all(BorrowedFd::STDOUT, USAGE.as_bytes());

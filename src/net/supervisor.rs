@@ -1,8 +1,12 @@
 //! The supervisor: the process the user started. It opens the root and
 //! the listener (so start-up errors are reported once, with exit 1),
 //! prints the banner, forks the workers, restarts any that dies, and on
-//! SIGINT/SIGTERM stops them and exits 0. Signals arrive through a
-//! signalfd: no asynchronous handlers anywhere.
+//! SIGINT/SIGTERM/SIGQUIT stops them and exits 0. SIGHUP reloads: the
+//! log file and the root are opened again (a symlink swapped by a deploy
+//! is followed anew) and fresh workers, with fresh sandbox rules for the
+//! new root, take over while the old ones finish their responses; SIGUSR1
+//! does the same for the log file alone (logrotate). Signals arrive
+//! through a signalfd: no asynchronous handlers anywhere.
 
 use crate::addr;
 use crate::buf::Buf;
@@ -10,12 +14,12 @@ use crate::cli::{Bind, Config};
 use crate::fs::path::MAX_PATH_BYTES;
 use crate::fs::root::Root;
 use crate::http::response::Common;
-use crate::net::listen::{self, Step};
+use crate::net::listen::{self, Local, MAX_LISTENERS, Step};
 use crate::net::worker::{self, Setup};
 use crate::rt::out::{self, MAX_LINE_BYTES};
 use crate::rt::sys::{
-    self, BorrowedFd, CStr, Clock, Errno, SHUT_RDWR, SIGCHLD, SIGINT, SIGKILL, SIGPIPE, SIGSYS,
-    SIGTERM, SigHow, SigSet,
+    self, AF_INET, BorrowedFd, CStr, Clock, Errno, Open, OwnedFd, SIGALRM, SIGCHLD, SIGHUP, SIGINT,
+    SIGKILL, SIGPIPE, SIGQUIT, SIGSYS, SIGTERM, SIGUSR1, SIGUSR2, SigHow, SigSet,
 };
 use crate::sandbox;
 use crate::serve::Site;
@@ -32,40 +36,38 @@ const RESTART_INTERVAL_SECS: i64 = 1;
 /// the server (exit 1) instead of being restarted.
 const STARTUP_SECS: i64 = 5;
 
-/// Serves `config` until stopped; returns the exit code.
-pub fn run(config: &Config) -> i32 {
+/// Serves `config` until stopped; returns the exit code. `env` holds the
+/// `LISTEN_*` variables of socket activation.
+pub fn run(config: &Config, env: &[&[u8]]) -> i32 {
     // A client that hangs up must never kill the server (EPIPE instead).
     let _ = sys::ignore_signal(SIGPIPE);
     let _ = sys::raise_nofile_limit();
 
-    let mut dir_mem = [0u8; MAX_PATH_BYTES + 1];
-    let mut dir = Buf::new(&mut dir_mem);
-    dir.push(config.directory).byte(0);
-    let root = match CStr::new(dir.as_bytes())
-        .filter(|_| !dir.overflowed())
-        .ok_or(Errno::ENAMETOOLONG)
-    {
-        Ok(path) => Root::open(path),
-        Err(e) => Err(e),
-    };
-    let root = root.unwrap_or_else(|e| die_about(b"cannot serve '", config.directory, b"'", e));
+    let mut root = open_root(config.directory)
+        .unwrap_or_else(|e| die_about(b"cannot serve '", config.directory, b"'", e));
     if !root.confined() {
         out::stderr(b"httpd: openat2 is unavailable: opening paths one component at a time, following no symlink\n");
     }
-    let (listener, local) = match listen::listen(config.bind, config.port) {
-        Ok(ok) => ok,
-        Err((step, e)) => {
+    let listeners = match listen::activation(env, sys::getpid()) {
+        Err(why) => out::fail(&[why.message()], None),
+        Ok(0) => listen::bound(config.bind, config.port, config.unix)
+            .unwrap_or_else(|(step, e)| cannot_listen(config, step, e)),
+        Ok(count) => listen::inherited(count).unwrap_or_else(|(fd, e)| {
             let mut mem = [0u8; MAX_LINE_BYTES];
             let mut what = Buf::new(&mut mem);
-            what.str(match step {
-                Step::Socket => "cannot create a socket for ",
-                Step::Bind => "cannot bind ",
-                Step::Listen => "cannot listen on ",
-            });
-            address(&mut what, config.bind, config.port);
+            what.str("socket activation: fd ")
+                .u64(fd as u64)
+                .str(" is not a listening TCP or Unix stream socket");
             out::die(what.as_bytes(), e)
-        }
+        }),
     };
+    let mut fd_mem = [BorrowedFd::STDERR; MAX_LISTENERS];
+    let fd_count = listeners.fds(&mut fd_mem);
+    let listener_fds = fd_mem.get(..fd_count).unwrap_or_default();
+    // Opened while still root, as nginx does: /var/log may be root's.
+    let mut log_file = config.log_file.map(|path| {
+        open_log(path).unwrap_or_else(|e| die_about(b"cannot open the log '", path, b"'", e))
+    });
     // The key may be readable by root only: read it while still root.
     #[cfg(feature = "tls")]
     let credentials = config.tls.on().then(|| {
@@ -84,9 +86,12 @@ pub fn run(config: &Config) -> i32 {
         root.dir(),
         config.directory,
         config.options.listing,
+        log_file.as_ref().map(OwnedFd::as_fd),
     );
     let support = sandbox::probe(config.sandbox);
-    banner(config.bind, local.port(), https);
+    for local in listeners.locals() {
+        banner(local, https);
+    }
     #[cfg(feature = "tls")]
     if let Some(cred) = credentials.as_ref() {
         super::https::print_fingerprint(cred);
@@ -98,8 +103,12 @@ pub fn run(config: &Config) -> i32 {
     super::auth::warn(config, https, users.is_some());
 
     // Signals are read from a signalfd, so they must be blocked; workers
-    // inherit the mask and make their own signalfd.
-    let watched = SigSet::of(&[SIGINT, SIGTERM, SIGCHLD]);
+    // inherit the mask and make their own signalfd. Every signal whose
+    // default action would end the server without a word is here:
+    // reload, log reopening and stopping are handled, the rest logged.
+    let watched = SigSet::of(&[
+        SIGINT, SIGTERM, SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2, SIGQUIT, SIGALRM,
+    ]);
     if let Err(e) = sys::rt_sigprocmask(SigHow::Block, watched) {
         out::die(b"cannot block signals", e);
     }
@@ -110,18 +119,6 @@ pub fn run(config: &Config) -> i32 {
         .headers
         .get(..config.header_count)
         .unwrap_or_default();
-    let site = Site {
-        root: &root,
-        auth: users,
-        options: config.options,
-        not_found: config.not_found,
-        common: Common {
-            date: b"",
-            now: 0,
-            extra,
-        },
-        closing: false,
-    };
     let count = if config.workers == 0 {
         sys::cpu_count()
     } else {
@@ -130,7 +127,7 @@ pub fn run(config: &Config) -> i32 {
     .min(MAX_WORKERS);
     let mut pids = [0i32; MAX_WORKERS];
     let me = sys::getpid();
-    let spawn = |index: usize| -> i32 {
+    let spawn = |index: usize, root: &Root, log: BorrowedFd| -> i32 {
         match sys::fork() {
             Ok(0) => {
                 // Never outlive the supervisor, even if it is SIGKILLed.
@@ -139,12 +136,23 @@ pub fn run(config: &Config) -> i32 {
                     sys::exit_group(0);
                 }
                 let setup = Setup {
-                    listener: listener.as_fd(),
-                    site: Site { ..site },
+                    listener: listener_fds.first().copied().unwrap_or(BorrowedFd::STDERR),
+                    site: Site {
+                        root,
+                        auth: users,
+                        options: config.options,
+                        not_found: config.not_found,
+                        common: Common {
+                            date: b"",
+                            now: 0,
+                            extra,
+                        },
+                        closing: false,
+                    },
                     max_connections: config.max_connections,
                     timeout_secs: config.timeout_secs,
                     quiet: config.quiet,
-                    log_fd: BorrowedFd::STDERR,
+                    log_fd: log,
                     log_format: config.log_format,
                     sandbox: config.sandbox,
                     support,
@@ -164,12 +172,11 @@ pub fn run(config: &Config) -> i32 {
     };
     // The last start-up step before the workers: from here on the supervisor, and every
     // worker it forks, runs under its seccomp filter.
-    let writes = sandbox::Writes::of(config.options.upload, config.options.overwrite);
-    if let Err(e) = sandbox::confine_supervisor(config.sandbox, support, writes) {
+    if let Err(e) = sandbox::confine_supervisor(config.sandbox, support) {
         out::die(b"cannot confine the supervisor", e);
     }
     for (i, pid) in pids.iter_mut().enumerate().take(count) {
-        *pid = spawn(i);
+        *pid = spawn(i, &root, log_of(&log_file));
     }
 
     let mut stopping = false;
@@ -179,27 +186,76 @@ pub fn run(config: &Config) -> i32 {
         let Some(signal) = sys::read_signal(signals.as_fd()) else {
             continue;
         };
-        if matches!(signal, SIGINT | SIGTERM) {
-            if stopping {
+        match signal {
+            SIGINT | SIGTERM | SIGQUIT if stopping => {
                 // A second Ctrl-C: the user does not want to wait.
                 stop_workers(&pids, SIGKILL);
                 return 1;
             }
-            stopping = true;
-            if signal == SIGINT {
-                // python's words, on its stream.
-                out::write_all(
-                    BorrowedFd::STDOUT,
-                    b"\nKeyboard interrupt received, exiting.\n",
-                );
+            SIGINT | SIGTERM | SIGQUIT => {
+                stopping = true;
+                if signal == SIGINT {
+                    // python's words, on its stream.
+                    out::write_all(
+                        BorrowedFd::STDOUT,
+                        b"\nKeyboard interrupt received, exiting.\n",
+                    );
+                }
+                listeners.stop();
+                stop_workers(&pids, SIGTERM);
             }
-            // Stop listening at once, for every worker (they share the
-            // socket): new clients are refused instead of left waiting,
-            // and a new server can bind the port while these finish.
-            let _ = sys::shutdown(listener.as_fd(), SHUT_RDWR);
-            stop_workers(&pids, SIGTERM);
+            SIGUSR1 if config.log_file.is_none() => {
+                out::stderr(b"httpd: SIGUSR1: no --log FILE to open again\n");
+            }
+            SIGHUP | SIGUSR1 if !stopping => {
+                // Fresh workers take over while the old ones finish what
+                // they are answering: the sockets stay open throughout, so
+                // no client is refused.
+                if let Some(path) = config.log_file {
+                    match open_log(path) {
+                        Ok(fd) => log_file = Some(fd),
+                        Err(e) => out::line(
+                            &[
+                                b"cannot reopen the log '",
+                                path,
+                                b"'; still writing the old one",
+                            ],
+                            Some(e),
+                        ),
+                    }
+                }
+                if signal == SIGHUP {
+                    match open_root(config.directory) {
+                        Ok(fresh) => root = fresh,
+                        Err(e) => out::line(
+                            &[
+                                b"cannot serve '",
+                                config.directory,
+                                b"' again; still serving the old one",
+                            ],
+                            Some(e),
+                        ),
+                    }
+                }
+                stop_workers(&pids, SIGTERM);
+                for (i, pid) in pids.iter_mut().enumerate().take(count) {
+                    *pid = spawn(i, &root, log_of(&log_file));
+                }
+                out::stderr(if signal == SIGHUP {
+                    b"httpd: SIGHUP: reloaded (the directory and the log opened again, fresh workers)\n"
+                } else {
+                    b"httpd: SIGUSR1: the log opened again (fresh workers)\n"
+                });
+            }
+            SIGHUP | SIGUSR1 => {}
+            SIGUSR2 | SIGALRM => {
+                out::stderr(b"httpd: signal ignored (SIGHUP reloads, SIGUSR1 reopens the log, SIGTERM stops)\n");
+            }
+            _ => {}
         }
-        // Reap every ended worker; restart it unless stopping.
+        // Reap every ended worker; restart it unless stopping. Workers of
+        // an earlier generation are no longer listed: they are reaped and
+        // forgotten.
         while let Ok(Some((pid, status))) = sys::wait_any_nohang() {
             let found = pids
                 .iter_mut()
@@ -227,12 +283,59 @@ pub fn run(config: &Config) -> i32 {
                 sys::sleep_secs(RESTART_INTERVAL_SECS as u32);
             }
             last_restart = now;
-            *slot = spawn(index);
+            *slot = spawn(index, &root, log_of(&log_file));
         }
         if stopping && pids.iter().take(count).all(|&p| p == 0) {
             return 0;
         }
     }
+}
+
+/// Opens the served directory (`-d`), resolving its path anew: a deploy
+/// that swapped a symlink or rebuilt the directory is picked up.
+fn open_root(directory: &[u8]) -> Result<Root, Errno> {
+    let mut dir_mem = [0u8; MAX_PATH_BYTES + 1];
+    let mut dir = Buf::new(&mut dir_mem);
+    dir.push(directory).byte(0);
+    let path = CStr::new(dir.as_bytes())
+        .filter(|_| !dir.overflowed())
+        .ok_or(Errno::ENAMETOOLONG)?;
+    Root::open(path)
+}
+
+/// Opens `--log FILE` for appending, creating it (mode 0644, less the
+/// umask) if missing. `O_APPEND` keeps each batch whole when several
+/// workers write (write(2)).
+fn open_log(path: &[u8]) -> Result<OwnedFd, Errno> {
+    let mut name_mem = [0u8; MAX_PATH_BYTES + 1];
+    let mut name = Buf::new(&mut name_mem);
+    name.push(path).byte(0);
+    let name = CStr::new(name.as_bytes())
+        .filter(|_| !name.overflowed())
+        .ok_or(Errno::ENAMETOOLONG)?;
+    sys::openat(BorrowedFd::CWD, name, Open::LOG)
+}
+
+/// Prints why the socket could not be made, and exits 1.
+fn cannot_listen(config: &Config, step: Step, e: Errno) -> ! {
+    let mut mem = [0u8; MAX_LINE_BYTES];
+    let mut what = Buf::new(&mut mem);
+    what.str(match step {
+        Step::Socket => "cannot create a socket for ",
+        Step::Bind => "cannot bind ",
+        Step::Listen => "cannot listen on ",
+        Step::NotSocket => "will not replace what is not a socket: ",
+        Step::InUse => "another server is listening on ",
+    });
+    match config.unix {
+        Some(path) => {
+            what.str("unix:")
+                .push(path.get(..MAX_PATH_BYTES / 2).unwrap_or(path));
+        }
+        None => address(&mut what, config.bind, config.port),
+    }
+    let errno = !matches!(step, Step::NotSocket | Step::InUse);
+    out::fail(&[what.as_bytes()], errno.then_some(e))
 }
 
 /// Sends `signal` to every running worker.
@@ -243,8 +346,9 @@ fn stop_workers(pids: &[i32], signal: u32) {
 }
 
 /// `Serving HTTP on 0.0.0.0 port 8080 (http://0.0.0.0:8080/) ...`, as
-/// python prints it, on standard output.
-fn banner(bind: Bind, port: u16, https: bool) {
+/// python prints it, on standard output; a Unix socket as `Serving HTTP
+/// on unix:/run/httpd.sock ...`.
+fn banner(local: &Local, https: bool) {
     let mut mem = [0u8; MAX_LINE_BYTES];
     let mut line = Buf::new(&mut mem);
     let (name, scheme) = if https {
@@ -253,14 +357,32 @@ fn banner(bind: Bind, port: u16, https: bool) {
         ("HTTP", "http")
     };
     line.str("Serving ").str(name).str(" on ");
-    ip(&mut line, bind);
-    line.str(" port ")
-        .u64(u64::from(port))
-        .str(" (")
-        .str(scheme)
-        .str("://");
-    address(&mut line, bind, port);
-    line.str("/) ...\n");
+    match *local {
+        Local::Ip(sock) => {
+            let bind = if sock.family == AF_INET {
+                Bind::V4(sock.v4_or_flowinfo)
+            } else {
+                Bind::V6(sock.v6)
+            };
+            let port = sock.port();
+            ip(&mut line, bind);
+            line.str(" port ")
+                .u64(u64::from(port))
+                .str(" (")
+                .str(scheme)
+                .str("://");
+            address(&mut line, bind, port);
+            line.str("/) ...\n");
+        }
+        Local::Unix(path) => {
+            line.str("unix:")
+                .push(path.get(..MAX_PATH_BYTES / 2).unwrap_or(path))
+                .str(" ...\n");
+        }
+        Local::InheritedUnix(fd) => {
+            line.str("a Unix socket (fd ").u64(fd as u64).str(") ...\n");
+        }
+    }
     out::write_all(BorrowedFd::STDOUT, line.as_bytes());
 }
 
@@ -321,4 +443,9 @@ fn die_about(before: &[u8], what: &[u8], after: &[u8], e: Errno) -> ! {
         .push(what.get(..MAX_PATH_BYTES / 2).unwrap_or(what))
         .push(after);
     out::die(line.as_bytes(), e)
+}
+
+/// Where workers write the access log: `--log FILE`, or standard error.
+fn log_of(file: &Option<OwnedFd>) -> BorrowedFd<'_> {
+    file.as_ref().map_or(BorrowedFd::STDERR, OwnedFd::as_fd)
 }

@@ -20,6 +20,14 @@ use core::arch::{asm, global_asm};
 /// at most a handful of options, each with one value.
 const MAX_ARGS: usize = 64;
 
+/// The environment variables httpd reads: systemd's socket activation
+/// (`LISTEN_PID`, `LISTEN_FDS`, `LISTEN_FDNAMES`; sd_listen_fds(3)).
+/// Nothing else of the environment is ever looked at.
+const ENV_PREFIX: &[u8] = b"LISTEN_";
+
+/// The most `LISTEN_*` variables kept; systemd sets three.
+const MAX_ENV: usize = 8;
+
 global_asm!(
     ".globl _start",
     ".type _start, @function",
@@ -59,10 +67,35 @@ unsafe extern "C" fn start_rust(sp: *const usize) -> ! {
         // SAFETY: `len` bytes from `arg` are initialized and immutable.
         *slot = unsafe { core::slice::from_raw_parts(arg, len) };
     }
+    let mut env: [&'static [u8]; MAX_ENV] = [b""; MAX_ENV];
+    let mut kept = 0;
+    // SAFETY: envp starts right after argv's terminating null.
+    let mut envp = unsafe { argv.add(argc + 1) };
+    loop {
+        // SAFETY: envp points into the environment array, which ends
+        // with a null pointer (execve(2)); the loop stops there.
+        let var = unsafe { *envp };
+        if var.is_null() {
+            break;
+        }
+        // SAFETY: each entry is a NUL-terminated string that lives as long
+        // as the process.
+        let text = unsafe { core::slice::from_raw_parts(var, strlen(var)) };
+        if let Some(slot) = env.get_mut(kept).filter(|_| text.starts_with(ENV_PREFIX)) {
+            *slot = text;
+            kept += 1;
+        }
+        // SAFETY: not past the terminating null, which was not reached.
+        envp = unsafe { envp.add(1) };
+    }
     // SAFETY: this is the whole process: httpd never creates a thread and
     // links no libc.
     unsafe { httpd::rt::sys::declare_single_threaded() };
-    let code = crate::main(args.get(..count).unwrap_or_default(), argc > MAX_ARGS);
+    let code = crate::main(
+        args.get(..count).unwrap_or_default(),
+        argc > MAX_ARGS,
+        env.get(..kept).unwrap_or_default(),
+    );
     httpd::rt::sys::exit_group(code)
 }
 

@@ -124,10 +124,10 @@ const WORKER: &[Rule] = &[
 ];
 
 /// What a worker makes besides `WORKER` for `--upload`. Both lists make
-/// the worker's filter; without `--upload` the supervisor installs
-/// `NO_UPLOAD` on top (inherited by every worker), which kills these
-/// again: one allow-list and a small deny-list cost a third of the bytes
-/// of two allow-lists per process kind.
+/// the worker's filter; without `--upload` the worker installs
+/// `NO_UPLOAD` first, which kills these again: one allow-list and a small
+/// deny-list cost a third of the bytes of two allow-lists per process
+/// kind.
 const UPLOAD: &[Rule] = &[
     any(Sysno::linkat),   // serve::upload: a finished file gets its name
     any(Sysno::renameat), // serve::upload: --upload-overwrite replaces a file
@@ -150,6 +150,9 @@ const NO_UPLOAD: &[Rule] = &[
     none_of(Sysno::openat, 2, OPEN_WRITE_FLAGS),
 ];
 
+/// `O_RDWR | O_TRUNC`: what no `openat` of the supervisor asks for.
+const SUPERVISOR_OPEN_DENIED: u32 = 0o2 | 0o1000;
+
 /// `O_RDWR | O_CREAT | O_TRUNC | O_APPEND`: what no `openat` of a worker
 /// asks for (an upload's asks for `O_WRONLY | O_TMPFILE`).
 const OPEN_CREATE_FLAGS: u32 = 0o2 | 0o100 | 0o1000 | 0o2000;
@@ -161,6 +164,11 @@ const OPEN_CREATE_FLAGS: u32 = 0o2 | 0o100 | 0o1000 | 0o2000;
 /// supervisor can never do again: execute anything, create, bind or
 /// connect a socket, open a file for writing, ptrace, mount.
 const SUPERVISOR: &[Rule] = &[
+    // supervisor: `--log FILE` opened again on SIGHUP and SIGUSR1
+    // (O_WRONLY | O_CREAT | O_APPEND); never O_RDWR or O_TRUNC. It
+    // precedes the worker's rule, and so decides for the supervisor; a
+    // worker's own filter still refuses O_CREAT and O_APPEND.
+    none_of(Sysno::openat, 2, SUPERVISOR_OPEN_DENIED),
     // supervisor: stop listening at SIGTERM (SHUT_RDWR); it precedes, and
     // so overrides, the worker's rule, which allows only SHUT_WR.
     one_of(Sysno::shutdown, 1, &[SHUT_WR as u32, SHUT_RDWR as u32]),
@@ -288,15 +296,10 @@ fn harden() -> Result<(), Errno> {
 /// Confines the supervisor once it has started: `harden`, then the
 /// `SUPERVISOR` filter (with `WORKER`, which every worker it forks will
 /// run under too).
-pub fn confine_supervisor(mode: Mode, support: Support, writes: Writes) -> Result<(), Errno> {
+pub fn confine_supervisor(mode: Mode, support: Support) -> Result<(), Errno> {
     harden()?;
     if mode != Mode::Off && support.seccomp {
         install(&SUPERVISOR_FILTER, mode)?;
-        match writes {
-            Writes::None => install(&NO_UPLOAD_FILTER, mode)?,
-            Writes::Create => install(&NO_OVERWRITE_FILTER, mode)?,
-            Writes::Replace => {}
-        }
     }
     Ok(())
 }
@@ -339,7 +342,11 @@ pub fn confine_worker(
         landlock(support.landlock_abi, root, writes)?;
     }
     if support.seccomp {
-        // Without --upload, the supervisor's `NO_UPLOAD` holds here too.
+        match writes {
+            Writes::None => install(&NO_UPLOAD_FILTER, mode)?,
+            Writes::Create => install(&NO_OVERWRITE_FILTER, mode)?,
+            Writes::Replace => {}
+        }
         install(&WORKER_FILTER, mode)?;
     }
     Ok(())
@@ -374,13 +381,13 @@ pub const WORKER_FILTER: [SockFilter; bpf::program_len(&[WORKER, UPLOAD])] =
 pub const SUPERVISOR_FILTER: [SockFilter; bpf::program_len(&[SUPERVISOR, WORKER, UPLOAD])] =
     bpf::assemble(&[SUPERVISOR, WORKER, UPLOAD], bpf::RET_KILL_PROCESS);
 
-/// Installed on top of `SUPERVISOR_FILTER` with `--upload` but without
-/// `--upload-overwrite` (inherited by every worker): no `renameat`.
+/// Installed by a worker with `--upload` but without
+/// `--upload-overwrite`: no `renameat`.
 pub const NO_OVERWRITE_FILTER: [SockFilter; bpf::deny_len(NO_OVERWRITE)] =
     bpf::assemble_deny(NO_OVERWRITE);
 
-/// Installed on top of `SUPERVISOR_FILTER` without `--upload`, and so
-/// inherited by every worker: `NO_UPLOAD` killed.
+/// Installed by a worker without `--upload`: `NO_UPLOAD` killed. (Not by
+/// the supervisor, which opens `--log FILE` for writing on SIGHUP.)
 pub const NO_UPLOAD_FILTER: [SockFilter; bpf::deny_len(NO_UPLOAD)] = bpf::assemble_deny(NO_UPLOAD);
 
 /// Installs `program`, with `ret LOG` for its kills under `--sandbox log`.

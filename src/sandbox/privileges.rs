@@ -75,13 +75,16 @@ impl Privileges<'_> {
 
 /// Switches to `spec` (None: the default user) when running as root,
 /// then checks that the served directory `root` (named `dir`) can still
-/// be listed (or, without `listing`, searched). Exits 1 with one line on
-/// any failure. See the module docs.
+/// be listed (or, without `listing`, searched). The `--log` file, `log`,
+/// is handed to the new user first: it is opened again on SIGHUP and
+/// SIGUSR1, after the switch. Exits 1 with one line on any failure. See
+/// the module docs.
 pub fn drop_privileges<'a>(
     spec: Option<UserSpec<'a>>,
     root: BorrowedFd,
     dir: &[u8],
     listing: bool,
+    log: Option<BorrowedFd>,
 ) -> Privileges<'a> {
     let ids = sys::getresuid().unwrap_or_else(|e| out::die(b"cannot read the user ids", e));
     // Root in any of the three ids could be regained: drop them all (a
@@ -103,6 +106,9 @@ pub fn drop_privileges<'a>(
         let warning = b"warning: --user root: serving as root";
         out::line(&[warning], None);
         return Privileges::Root;
+    }
+    if let Some(Err(e)) = log.map(|fd| sys::fchown(fd, uid, gid)) {
+        out::fail(&[b"cannot give the --log file to the --user"], Some(e));
     }
     let switched = sys::setgroups_none()
         .map_err(|e| (&b"setgroups"[..], e))

@@ -84,7 +84,12 @@ pub fn epoll_wait(ep: BorrowedFd, events: &mut [EpollEvent], timeout_ms: i32) ->
 }
 
 /// Signal numbers (signal(7)).
+pub const SIGHUP: u32 = 1;
 pub const SIGINT: u32 = 2;
+pub const SIGQUIT: u32 = 3;
+pub const SIGUSR1: u32 = 10;
+pub const SIGUSR2: u32 = 12;
+pub const SIGALRM: u32 = 14;
 pub const SIGKILL: u32 = 9;
 pub const SIGPIPE: u32 = 13;
 pub const SIGTERM: u32 = 15;

@@ -21,6 +21,8 @@ flags! {
         /// `O_TMPFILE | O_WRONLY` (`__O_TMPFILE | O_DIRECTORY`): an unnamed
         /// file in the directory opened, for uploads (open(2)).
         TMPFILE = 0o20200001;
+        /// `O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC`: `--log FILE`.
+        LOG = 0o2002101;
     }
 }
 
@@ -32,10 +34,16 @@ const CREATE_MODE: u64 = 0o666;
 fn mode_for(flags: Open) -> u64 {
     if flags.0 & Open::TMPFILE.0 == Open::TMPFILE.0 {
         CREATE_MODE
+    } else if flags.0 == Open::LOG.0 {
+        LOG_MODE
     } else {
         0
     }
 }
+
+/// The mode of a log file httpd creates, before the umask: readable by
+/// log tools, written only by its owner.
+const LOG_MODE: u64 = 0o644;
 
 flags! {
     /// `RESOLVE_*` flags for `openat2` (include/uapi/linux/openat2.h).
@@ -261,6 +269,14 @@ pub fn unlinkat(dir: BorrowedFd, name: CStr) -> Result<()> {
 pub fn fchmodat(dir: BorrowedFd, name: CStr, mode: u32) -> Result<()> {
     // SAFETY: the kernel reads the NUL-terminated `name`, borrowed.
     unsafe { syscall3(Sysno::fchmodat, dir.0 as usize, name.ptr(), mode as usize) }?;
+    Ok(())
+}
+
+/// fchown(2): the `--log` file goes to the `--user` before root is
+/// dropped, so it can be opened again after a SIGHUP.
+pub fn fchown(fd: BorrowedFd, uid: u32, gid: u32) -> Result<()> {
+    // SAFETY: fchown touches no user memory.
+    unsafe { syscall3(Sysno::fchown, fd.0 as usize, uid as usize, gid as usize) }?;
     Ok(())
 }
 

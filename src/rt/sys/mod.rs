@@ -68,6 +68,13 @@ impl OwnedFd {
         BorrowedFd(self.0, PhantomData)
     }
 
+    /// Takes ownership of descriptor `fd`, which the process was started
+    /// with (socket activation's fd 3 onwards, sd_listen_fds(3)): nothing
+    /// else in the process owns it.
+    pub fn inherited(fd: i32) -> Self {
+        OwnedFd(fd)
+    }
+
     fn from_ret(ret: usize) -> Self {
         // File descriptors are small non-negative ints; the kernel never
         // returns one above i32::MAX.
