@@ -88,6 +88,13 @@ pub fn run(config: &Config, env: &[&[u8]]) -> i32 {
         config.options.listing,
         log_file.as_ref().map(OwnedFd::as_fd),
     );
+    // The --404 page must open beneath the root as a regular file, for
+    // the user that serves.
+    if let Some(page) = config.not_found {
+        if let Err(e) = crate::serve::check_not_found(&root, page) {
+            die_about(b"cannot serve --404 '", page, b"' (a file beneath the directory)", e);
+        }
+    }
     let support = sandbox::probe(config.sandbox);
     for local in listeners.locals() {
         banner(local, https);

@@ -52,10 +52,13 @@ const ERRNO_TEXT: &[(i32, &str, &str)] = &[
     (11, "EAGAIN", "resource temporarily unavailable"),
     (12, "ENOMEM", "cannot allocate memory"),
     (13, "EACCES", "permission denied"),
+    (18, "EXDEV", "invalid cross-device link"),
     (20, "ENOTDIR", "not a directory"),
+    (21, "EISDIR", "is a directory"),
     (22, "EINVAL", "invalid argument"),
     (23, "ENFILE", "too many open files in system"),
     (24, "EMFILE", "too many open files"),
+    (30, "EROFS", "read-only file system"),
     (36, "ENAMETOOLONG", "file name too long"),
     (38, "ENOSYS", "function not implemented"),
     (40, "ELOOP", "too many levels of symbolic links"),
@@ -67,6 +70,7 @@ const ERRNO_TEXT: &[(i32, &str, &str)] = &[
     (98, "EADDRINUSE", "address already in use"),
     (99, "EADDRNOTAVAIL", "cannot assign requested address"),
     (105, "ENOBUFS", "no buffer space available"),
+    (111, "ECONNREFUSED", "connection refused"),
 ];
 
 /// Prints `httpd: ` and `parts`, then `: <errno text>` when there is an
