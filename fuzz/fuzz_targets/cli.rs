@@ -21,12 +21,12 @@
 
 #![no_main]
 
+use httpd::addr::{format_ipv4, format_ipv6, parse_ipv4, parse_ipv6};
 use httpd::buf::Buf;
 use httpd::cli::{
-    Bind, Command, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_PORT, DEFAULT_TIMEOUT_SECS,
-    MAX_CONNECTIONS_LIMIT, MAX_HEADER_BYTES, MAX_HEADERS, parse,
+    Bind, Command, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_PORT,
+    DEFAULT_TIMEOUT_SECS, MAX_CONNECTIONS_LIMIT, MAX_HEADER_BYTES, MAX_HEADERS, parse,
 };
-use httpd::addr::{format_ipv4, format_ipv6, parse_ipv4, parse_ipv6};
 use httpd::sandbox::Mode;
 use httpd::sandbox::user::{UserSpec, parse_spec};
 use httpd_fuzz::show;

@@ -27,8 +27,10 @@ pub struct Normalized {
     pub trailing_slash: bool,
 }
 
-/// Why a request path was refused. Every variant is a 400 (or 414 for
-/// `TooLong`, at the caller's choice); none is ever "fixed up".
+/// Why a request path was refused. Every variant is a 400, except
+/// `TooLong`: no file has so long a name, so the caller answers as for a
+/// missing one (404; 414 is for a request line over the limit only, RFC
+/// 9110 §15.5.15); none is ever "fixed up".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PathError {
     /// A `%` not followed by two hex digits (RFC 3986 §2.1), including a
@@ -65,6 +67,34 @@ pub fn normalize(raw: &[u8], out: &mut [u8]) -> Result<Normalized, PathError> {
     if raw.first() != Some(&b'/') {
         return Err(PathError::NotAbsolute);
     }
+    resolve(raw, out, true)
+}
+
+/// `normalize` for a file path the operator gave (`--404 FILE`), not a
+/// URL: relative to the root with or without a leading `/`, and not
+/// percent-decoded (a `%` is an ordinary name byte). The same checks
+/// apply: no NUL, no `..` above the root, the same length limit.
+pub fn normalize_file(raw: &[u8], out: &mut [u8]) -> Result<Normalized, PathError> {
+    resolve(raw, out, false)
+}
+
+/// True when a normalized path names a dotfile or leads through a
+/// dot-directory (`.env`, `.git/config`, `a/.ssh/id`), as
+/// `--hide-dotfiles` hides them; `.well-known` at the top stays served
+/// (RFC 8615: ACME's http-01 challenges, RFC 8555 §8.3, live beneath it),
+/// though dot-names beneath it are hidden still.
+pub fn hidden(rel: &[u8]) -> bool {
+    rel.split(|&b| b == b'/')
+        .enumerate()
+        .any(|(i, seg)| seg.first() == Some(&b'.') && !(i == 0 && seg == WELL_KNOWN))
+}
+
+/// The directory of well-known URIs (RFC 8615 §3).
+const WELL_KNOWN: &[u8] = b".well-known";
+
+/// `normalize`'s work; `decode`: percent-decode (a URL path) or not (a
+/// file path).
+fn resolve(raw: &[u8], out: &mut [u8], decode: bool) -> Result<Normalized, PathError> {
     // `len` is the committed result: whole segments only. `w` is where the
     // next byte goes while a segment is being written after it.
     let mut len = 0;
@@ -82,7 +112,7 @@ pub fn normalize(raw: &[u8], out: &mut [u8]) -> Result<Normalized, PathError> {
         // Decode the next byte; `None` is the end of the path.
         let decoded = match raw.get(i) {
             None => None,
-            Some(&b'%') => {
+            Some(&b'%') if decode => {
                 // RFC 3986 §2.1: `%` HEXDIG HEXDIG, hex case-insensitive.
                 let hi = raw.get(i + 1).and_then(|&h| hex_value(h));
                 let lo = raw.get(i + 2).and_then(|&l| hex_value(l));
@@ -187,7 +217,7 @@ fn hex_value(b: u8) -> Option<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_PATH_BYTES, Normalized, PathError, normalize};
+    use super::{MAX_PATH_BYTES, Normalized, PathError, hidden, normalize, normalize_file};
     use crate::testing::XorShift;
     use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
@@ -555,6 +585,63 @@ mod tests {
             if let Ok((path, trailing)) = run(&raw) {
                 check_invariants(&raw, &path, trailing);
             }
+        }
+    }
+
+    /// A file path from the command line: a leading `/` or not, no
+    /// decoding, the same refusals.
+    #[test]
+    fn file_paths() {
+        let file = |raw: &[u8]| {
+            let mut out = [0u8; MAX_PATH_BYTES];
+            normalize_file(raw, &mut out).map(|n| out[..n.len].to_vec())
+        };
+        for (raw, want) in [
+            (&b"404.html"[..], &b"404.html"[..]),
+            (b"/404.html", b"404.html"),
+            (b"errors//404.html", b"errors/404.html"),
+            (b"./errors/./x/../404.html", b"errors/404.html"),
+            (b"100%.html", b"100%.html"),
+            (b"a%2fb", b"a%2fb"),
+            (b"", b""),
+        ] {
+            assert_eq!(file(raw), Ok(want.to_vec()), "{raw:?}");
+        }
+        for (raw, err) in [
+            (&b"../404.html"[..], PathError::Traversal),
+            (b"/a/../../404.html", PathError::Traversal),
+            (b"a\0b", PathError::NulByte),
+        ] {
+            assert_eq!(file(raw), Err(err), "{raw:?}");
+        }
+        let long = vec![b'n'; MAX_PATH_BYTES];
+        assert_eq!(file(&long), Err(PathError::TooLong));
+    }
+
+    #[test]
+    fn hidden_paths() {
+        for rel in [
+            &b".env"[..],
+            b".git/config",
+            b".git",
+            b"a/.ssh/id",
+            b"a/b/.htpasswd",
+            b".well-known/.secret",
+            b"a/.well-known/x",
+            b"..x",
+        ] {
+            assert!(hidden(rel), "{rel:?}");
+        }
+        for rel in [
+            &b""[..],
+            b"a",
+            b"a.b/c.d",
+            b"a/b.",
+            b".well-known",
+            b".well-known/acme-challenge/tok",
+            b"x.well-known",
+        ] {
+            assert!(!hidden(rel), "{rel:?}");
         }
     }
 }

@@ -2,12 +2,17 @@
 //! validators (strong ETag, Last-Modified), conditional requests (`304`),
 //! ranges (`206`, `416`), and small bodies sent with their head. The
 //! conditional and range logic (`representation`) serves tar archives too.
+//! Also the `--404` page: a file sent whole as the body of a 404.
 
-use super::{Body, CONTENT_RANGE_BYTES, Cx, ENCODINGS, Reply};
+use super::{Body, CONTENT_RANGE_BYTES, Cx, ENCODINGS, Reply, open_beneath};
 use crate::buf::Buf;
+use crate::fs::path::{self, MAX_PATH_BYTES, PathError};
+use crate::fs::root::Root;
+use crate::http::cache::{self, Answer};
+use crate::http::request::Method;
 use crate::http::response::{self, Status};
 use crate::http::{conditional, date, encoding, mime, range};
-use crate::rt::sys::{self, OwnedFd, Stat};
+use crate::rt::sys::{self, Errno, OwnedFd, Stat};
 
 /// A representation's validators: its strong ETag, its modification time
 /// (None for a generated one), its content-coding.
@@ -27,7 +32,9 @@ impl Cx<'_, '_, '_> {
         mut file: OwnedFd,
         mut stat: Stat,
     ) -> Reply {
-        let ty = mime::content_type(mem.get(..len).unwrap_or_default());
+        let name = mem.get(..len).unwrap_or_default();
+        let ty = mime::content_type(name);
+        self.hashed = self.site.options.immutable_hashed && cache::hashed(name);
         // Pick the best precompressed sibling the client accepts; look only
         // for codings it accepts, so a client that sends no Accept-Encoding
         // costs no extra lookups.
@@ -141,12 +148,52 @@ impl Cx<'_, '_, '_> {
         Ok((status, start, end))
     }
 
-    /// Last-Modified, ETag, and the encoding headers. Every file answer
-    /// (one with a modification time) says `Vary: Accept-Encoding`: which
-    /// representation is chosen always depends on it (a sibling may appear
-    /// at any time), so caches must key on it (RFC 9110 §12.5.5).
+    /// `--404 FILE` for a GET or HEAD: 404 with the file's whole body. The
+    /// page represents the error (RFC 9110 §15.5.5), so no ranges and no
+    /// validators apply; it is `no-cache` under a cache policy. None
+    /// without a page, or when it cannot be opened now (then the plain
+    /// 404).
+    pub(super) fn not_found_page(&mut self) -> Option<Reply> {
+        let page = self.site.not_found?;
+        if !matches!(self.req.method, Method::Get | Method::Head) {
+            return None;
+        }
+        let mut mem = [0u8; MAX_PATH_BYTES];
+        let hide = self.site.options.hide_dotfiles;
+        let (file, stat, len) = open_not_found(self.site.root, page, &mut mem, hide).ok()?;
+        let size = stat.len();
+        let ty = mime::content_type(mem.get(..len).unwrap_or_default());
+        self.out.truncate(0);
+        self.start(Status::NotFound);
+        response::header(self.out, "Content-Type", ty.as_bytes());
+        response::header_u64(self.out, "Content-Length", size);
+        self.cache(Answer::Generated);
+        let body = Body::File {
+            file,
+            offset: 0,
+            end: size,
+            page: None,
+        };
+        let mut reply = self.finish(Status::NotFound, body, size);
+        inline_small_body(self.out, &mut reply);
+        Some(reply)
+    }
+
+    /// Last-Modified, ETag, the encoding headers, and `Cache-Control`.
+    /// Every file answer (one with a modification time) says `Vary:
+    /// Accept-Encoding`: which representation is chosen always depends on
+    /// it (a sibling may appear at any time), so caches must key on it (RFC
+    /// 9110 §12.5.5). A 304 carries the `Cache-Control` its 200 would (RFC
+    /// 9110 §15.4.5); a generated one (a tar archive) is `no-cache`.
     fn validators(&mut self, v: &Validators) {
         self.out.str("ETag: ").push(v.etag).str("\r\n");
+        let answer = match v.mtime {
+            Some(_) => Answer::File {
+                hashed: self.hashed,
+            },
+            None => Answer::Generated,
+        };
+        self.cache(answer);
         if let Some(mtime) = v.mtime {
             self.out.str("Last-Modified: ");
             date::imf_fixdate(self.out, mtime);
@@ -155,6 +202,34 @@ impl Cx<'_, '_, '_> {
         if let Some(coding) = v.coding {
             response::header(self.out, "Content-Encoding", coding);
         }
+    }
+}
+
+/// Opens the `--404` page `path` (beneath the root, with or without a
+/// leading `/`) as any request path is opened: normalized (no `..` above
+/// the root), hidden under `hide_dotfiles`, then opened beneath the root.
+/// The open page, its stat, and its normalized path's length in `mem`.
+pub(super) fn open_not_found(
+    root: &Root,
+    path: &[u8],
+    mem: &mut [u8],
+    hide_dotfiles: bool,
+) -> Result<(OwnedFd, Stat, usize), Errno> {
+    let len = match path::normalize_file(path, mem) {
+        Ok(norm) => norm.len,
+        Err(PathError::TooLong) => return Err(Errno::ENAMETOOLONG),
+        Err(_) => return Err(Errno::EINVAL),
+    };
+    if hide_dotfiles && path::hidden(mem.get(..len).unwrap_or_default()) {
+        return Err(Errno::ENOENT);
+    }
+    let (file, stat) = open_beneath(root, mem, len, b"", Root::open_file)?;
+    if stat.is_file() {
+        Ok((file, stat, len))
+    } else if stat.is_dir() {
+        Err(Errno::EISDIR)
+    } else {
+        Err(Errno::EINVAL)
     }
 }
 

@@ -8,6 +8,7 @@ use crate::buf::Buf;
 use crate::fs::listing::{self, Filter, MAX_LISTING_ENTRIES};
 use crate::fs::page::{self, Entry};
 use crate::fs::path::MAX_PATH_BYTES;
+use crate::http::cache::Answer;
 use crate::http::encoding;
 use crate::http::response::{self, Status};
 use crate::rt::sys::{self, CStr, Errno, OwnedFd};
@@ -112,6 +113,7 @@ impl Cx<'_, '_, '_> {
         response::header(self.out, "Content-Type", ty);
         response::header_u64(self.out, "Content-Length", page_len as u64);
         self.out.str("Vary: Accept\r\n");
+        self.cache(Answer::Generated);
         let mut reply = self.finish(Status::Ok, body, page_len as u64);
         reply.turn = Turn::End;
         reply

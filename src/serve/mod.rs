@@ -2,14 +2,17 @@
 //! request head (or the reason it was refused), `respond` writes the whole
 //! response head, and any small body, into the connection's output buffer,
 //! and returns the file (or generated page) to send after it. Every error
-//! response goes through `http::response::error`; every errno a file
-//! operation can return is mapped to a status in `status_for_errno`.
+//! response goes through `http::response::error` (a 404 to a GET or HEAD
+//! through the `--404` page when there is one); every errno a file
+//! operation can return is mapped to a status in `status_for_errno`; every
+//! `Cache-Control` comes from `http::cache`.
 
 use crate::auth::{Guard, Users, Verdict};
 use crate::buf::Buf;
 use crate::fs::page;
 use crate::fs::path::{self, MAX_PATH_BYTES, PathError};
 use crate::fs::root::Root;
+use crate::http::cache::{self, Answer, Policy};
 use crate::http::request::{self, Method, ParseError, Request, Version};
 use crate::http::response::{self, Common, Status};
 
@@ -19,7 +22,7 @@ mod file;
 mod listing;
 pub mod tar;
 pub mod upload;
-use file::Validators;
+use file::{Validators, open_not_found};
 pub use listing::{MAX_LISTINGS_PER_TURN, MAX_PAGES_IN_FLIGHT, PAGE_BYTES, PageTicket};
 pub use upload::Upload;
 
@@ -28,7 +31,7 @@ pub use upload::Upload;
 pub struct Options {
     /// Serve listings of directories without an index file.
     pub listing: bool,
-    /// Leave dotfiles out of listings.
+    /// Neither list nor serve dotfiles (but `/.well-known/`).
     pub hide_dotfiles: bool,
     /// Answer CORS preflights and allow any origin.
     pub cors: bool,
@@ -172,6 +175,12 @@ const CONTENT_RANGE_BYTES: usize = 64;
 /// Room for `/index.html`.
 const INDEX_SUFFIX_BYTES: usize = 16;
 
+/// `--clean-urls`: the extension a clean URL leaves out.
+const HTML: &[u8] = b".html";
+
+/// The index file, which `--clean-urls` leaves to the directory rules.
+const INDEX_HTML: &[u8] = b"index.html";
+
 /// The methods this server implements (RFC 9110 §10.2.1).
 const ALLOW: &[u8] = b"Allow: GET, HEAD, OPTIONS\r\n";
 
@@ -236,6 +245,7 @@ fn answer(
         keep_alive,
         http10,
         head_only,
+        hashed: false,
     };
     // RFC 9110 §11: every request needs the password, errors included,
     // so a 404 tells nothing; only CORS preflights go without (they
@@ -293,6 +303,7 @@ fn error(
     if site.options.cors {
         headers.push(CORS_HEADERS);
     }
+    cache::header(&mut headers, &policy(site), Answer::Generated);
     let body_len = response::error(
         out,
         status,
@@ -305,6 +316,15 @@ fn error(
     Reply::new(status, Body::None, body_len, keep)
 }
 
+/// The cache policy of `site` (`--max-age`, `--immutable-hashed`, `-H`).
+fn policy<'a>(site: &Site<'a>) -> Policy<'a> {
+    Policy {
+        max_age: site.options.max_age,
+        immutable_hashed: site.options.immutable_hashed,
+        extra: site.common.extra,
+    }
+}
+
 /// One request in progress.
 struct Cx<'a, 'r, 'o> {
     site: &'a Site<'a>,
@@ -313,10 +333,20 @@ struct Cx<'a, 'r, 'o> {
     keep_alive: bool,
     http10: bool,
     head_only: bool,
+    /// The file being answered has a content hash in its name
+    /// (`cache::hashed`), under `--immutable-hashed`.
+    hashed: bool,
 }
 
 impl Cx<'_, '_, '_> {
+    /// An error response; a 404 to a GET or HEAD is the `--404` page when
+    /// there is one.
     fn error(&mut self, status: Status, extra: &[u8]) -> Reply {
+        if status == Status::NotFound
+            && let Some(reply) = self.not_found_page()
+        {
+            return reply;
+        }
         error(
             self.site,
             self.out,
@@ -334,6 +364,11 @@ impl Cx<'_, '_, '_> {
         if self.site.options.cors {
             self.out.push(CORS_HEADERS);
         }
+    }
+
+    /// The `Cache-Control` line of `answer`, if the policy gives one.
+    fn cache(&mut self, answer: Answer) {
+        cache::header(self.out, &policy(self.site), answer);
     }
 
     /// Ends the head; a head that did not fit becomes a 500.
@@ -366,14 +401,34 @@ impl Cx<'_, '_, '_> {
         let room = mem.get_mut(..MAX_PATH_BYTES).unwrap_or_default();
         let norm = match path::normalize(self.req.path, room) {
             Ok(norm) => norm,
-            Err(PathError::TooLong) => return self.error(Status::UriTooLong, b""),
+            // No file has so long a path (PATH_MAX): it is missing. 414 is
+            // for a request line over the limit (RFC 9110 §15.5.15), and
+            // an SPA route may carry a long token.
+            Err(PathError::TooLong) => return self.missing(),
             Err(_) => return self.error(Status::BadRequest, b""),
         };
         let rel_len = norm.len;
+        // `--hide-dotfiles`: answered exactly as a missing path, so the
+        // answer does not tell a hidden file from an absent one.
+        if self.site.options.hide_dotfiles && path::hidden(mem.get(..rel_len).unwrap_or_default()) {
+            return self.missing();
+        }
         let opened = self.open(&mut mem, rel_len, b"");
         let (file, stat) = match opened {
             Ok(found) => found,
-            Err(Errno::ENOENT) if self.site.options.spa => return self.spa(),
+            // `--clean-urls`: `/about` is `/about.html`.
+            Err(Errno::ENOENT)
+                if self.site.options.clean_urls && !norm.trailing_slash && rel_len > 0 =>
+            {
+                return match self.open(&mut mem, rel_len, HTML) {
+                    Ok((file, stat)) if stat.is_file() => {
+                        self.file(&mut mem, rel_len + HTML.len(), file, stat)
+                    }
+                    _ => self.missing(),
+                };
+            }
+            // A name over NAME_MAX cannot exist: missing, like any other.
+            Err(Errno::ENOENT | Errno::ENAMETOOLONG) => return self.missing(),
             // A directory that may be searched but not read (mode 711) can
             // still have its index.html served, as nginx and Apache do.
             Err(Errno::EACCES) => match self.open_with(&mut mem, rel_len, b"", Root::open_path) {
@@ -381,7 +436,7 @@ impl Cx<'_, '_, '_> {
                     return self.directory(scratch, &mut mem, rel_len, None);
                 }
                 Ok((_, stat)) if stat.is_dir() => {
-                    return self.redirect_to_slash(mem.get(..rel_len).unwrap_or_default());
+                    return self.redirect(mem.get(..rel_len).unwrap_or_default(), true);
                 }
                 _ => return self.error(Status::Forbidden, b""),
             },
@@ -389,7 +444,7 @@ impl Cx<'_, '_, '_> {
         };
         if stat.is_dir() {
             if !norm.trailing_slash {
-                return self.redirect_to_slash(mem.get(..rel_len).unwrap_or_default());
+                return self.redirect(mem.get(..rel_len).unwrap_or_default(), true);
             }
             return self.directory(scratch, &mut mem, rel_len, Some(file));
         }
@@ -403,7 +458,39 @@ impl Cx<'_, '_, '_> {
             };
             return self.error(status, b"");
         }
+        // `--clean-urls`: `/about.html` moves to `/about`, but only when
+        // `/about` would lead back to it (nothing else has that name), so
+        // no redirect can loop or hide a file.
+        if self.site.options.clean_urls
+            && let Some(stem) = html_stem(mem.get(..rel_len).unwrap_or_default())
+            && self.is_missing(&mut mem, stem)
+        {
+            return self.redirect(mem.get(..stem).unwrap_or_default(), false);
+        }
         self.file(&mut mem, rel_len, file, stat)
+    }
+
+    /// A path that names nothing to serve (missing, hidden, too long):
+    /// `--spa`'s index.html, else the `--404` page, else a 404.
+    fn missing(&mut self) -> Reply {
+        match self.site.options.spa {
+            true => self.spa(),
+            false => self.error(Status::NotFound, b""),
+        }
+    }
+
+    /// True when `mem[..len]` does not exist (ENOENT). The byte after it,
+    /// which the lookup's NUL overwrites, is put back.
+    fn is_missing(&self, mem: &mut [u8], len: usize) -> bool {
+        let kept = mem.get(len).copied().unwrap_or(0);
+        let missing = matches!(
+            self.open_with(mem, len, b"", Root::open_path),
+            Err(Errno::ENOENT)
+        );
+        if let Some(slot) = mem.get_mut(len) {
+            *slot = kept;
+        }
+        missing
     }
 
     /// Opens `mem[..len]` + `suffix` beneath the root (`.` for the root)
@@ -420,26 +507,17 @@ impl Cx<'_, '_, '_> {
         suffix: &[u8],
         how: fn(&Root, CStr) -> Result<OwnedFd, Errno>,
     ) -> Result<(OwnedFd, Stat), Errno> {
-        let mut tail = Buf::new(mem.get_mut(len..).unwrap_or_default());
-        tail.push(suffix).byte(0);
-        if tail.overflowed() {
-            return Err(Errno::ENAMETOOLONG);
-        }
-        let end = len + tail.len();
-        let path = mem.get(..end).unwrap_or_default();
-        let path = if path == b"\0" { b".\0" } else { path };
-        let file = how(self.site.root, CStr::new(path).ok_or(Errno::EINVAL)?)?;
-        let stat = sys::fstat(file.as_fd())?;
-        Ok((file, stat))
+        open_beneath(self.site.root, mem, len, suffix, how)
     }
 
-    /// 301 from `/dir` to `/dir/`, keeping the query (as python and nginx
-    /// do). The location is rebuilt from the normalized path `rel`, each
-    /// segment percent-encoded, never echoed raw: `//evil.example/..%2fdir`
-    /// must not become a redirect to another host.
-    fn redirect_to_slash(&mut self, rel: &[u8]) -> Reply {
+    /// 301 to the normalized path `rel` (with a trailing `/` when `dir`),
+    /// keeping the query (as python and nginx do): `/dir` to `/dir/`, and
+    /// `--clean-urls`' `/about.html` to `/about`. The location is rebuilt
+    /// from `rel`, each segment percent-encoded, never echoed raw:
+    /// `//evil.example/..%2fdir` must not become a redirect to another host.
+    fn redirect(&mut self, rel: &[u8], dir: bool) -> Reply {
         self.start(Status::MovedPermanently);
-        location(self.out, rel, true);
+        location(self.out, rel, dir);
         self.out.push(self.req.query).str("\r\n");
         self.out.str("Content-Length: 0\r\n");
         // A long query (an OAuth or JWT token) may not fit the 4 KiB
@@ -452,10 +530,11 @@ impl Cx<'_, '_, '_> {
         reply
     }
 
-    /// `--spa`: a path that does not exist is answered with /index.html.
+    /// `--spa`: a path that does not exist is answered with /index.html
+    /// (without one, the `--404` page or a 404).
     fn spa(&mut self) -> Reply {
         let mut mem = *b"index.html\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
-        let len = b"index.html".len();
+        let len = INDEX_HTML.len();
         match self.open(&mut mem, len, b"") {
             Ok((file, stat)) if stat.is_file() => self.file(&mut mem, len, file, stat),
             _ => self.error(Status::NotFound, b""),
@@ -481,7 +560,7 @@ impl Cx<'_, '_, '_> {
             };
         }
         let sep: &[u8] = if len == 0 { b"" } else { b"/" };
-        for index in [&b"index.html"[..], b"index.htm"] {
+        for index in [INDEX_HTML, b"index.htm"] {
             let mut suffix_mem = [0u8; INDEX_SUFFIX_BYTES];
             let mut suffix = Buf::new(&mut suffix_mem);
             suffix.push(sep).push(index);
@@ -519,16 +598,84 @@ fn location(out: &mut Buf, rel: &[u8], dir: bool) {
     }
 }
 
+/// Opens `mem[..len]` + `suffix` (a normalized path, `.` for the root)
+/// beneath `root` with `how`, and stats it.
+fn open_beneath(
+    root: &Root,
+    mem: &mut [u8],
+    len: usize,
+    suffix: &[u8],
+    how: fn(&Root, CStr) -> Result<OwnedFd, Errno>,
+) -> Result<(OwnedFd, Stat), Errno> {
+    let mut tail = Buf::new(mem.get_mut(len..).unwrap_or_default());
+    tail.push(suffix).byte(0);
+    if tail.overflowed() {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    let end = len + tail.len();
+    let path = mem.get(..end).unwrap_or_default();
+    let path = if path == b"\0" { b".\0" } else { path };
+    let file = how(root, CStr::new(path).ok_or(Errno::EINVAL)?)?;
+    let stat = sys::fstat(file.as_fd())?;
+    Ok((file, stat))
+}
+
+/// The start-up check of `--404 FILE`: Ok when `path` (relative to the
+/// root, with or without a leading `/`) opens beneath `root` as a regular
+/// file, as the workers will open it; else why not, for the supervisor's
+/// one-line refusal. (`--hide-dotfiles` is not known here: a dot-named
+/// page is then never served, and the plain 404 answers instead.)
+pub fn check_not_found(root: &Root, path: &[u8]) -> Result<(), Errno> {
+    let mut mem = [0u8; MAX_PATH_BYTES];
+    open_not_found(root, path, &mut mem, false).map(|_| ())
+}
+
+/// `--clean-urls`: the length of `rel` without its `.html`, when its last
+/// segment is `NAME.html` (but not `index.html`, which is a directory's).
+fn html_stem(rel: &[u8]) -> Option<usize> {
+    let name = rel.rsplit(|&b| b == b'/').next().unwrap_or_default();
+    let clean = name.len() > HTML.len() && name.ends_with(HTML) && name != INDEX_HTML;
+    clean.then(|| rel.len() - HTML.len())
+}
+
 /// The status for an errno from opening, reading or listing a path.
 pub fn status_for_errno(e: Errno) -> Status {
     match e {
-        Errno::ENOENT | Errno::ENOTDIR => Status::NotFound,
+        // ENAMETOOLONG: a name over NAME_MAX cannot exist; 414 is for a
+        // request line over the limit only (RFC 9110 §15.5.15).
+        Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG => Status::NotFound,
         // EXDEV and ELOOP: openat2 refused a path leading out of the root.
         Errno::EACCES | Errno::EPERM | Errno::EXDEV | Errno::ELOOP | Errno::ENXIO => {
             Status::Forbidden
         }
-        Errno::ENAMETOOLONG => Status::UriTooLong,
         Errno::EMFILE | Errno::ENFILE | Errno::ENOMEM | Errno::EAGAIN => Status::ServiceUnavailable,
         _ => Status::InternalServerError,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_stems() {
+        for (rel, stem) in [
+            (&b"about.html"[..], Some(5)),
+            (b"docs/intro.html", Some(10)),
+            (b"index.html", None),
+            (b"docs/index.html", None),
+            (b"a.html/b", None),
+            (b".html", None),
+            (b"about.htm", None),
+            (b"about.HTML", None),
+            (b"", None),
+        ] {
+            assert_eq!(html_stem(rel), stem, "{rel:?}");
+        }
+    }
+
+    #[test]
+    fn long_names_are_not_found() {
+        assert_eq!(status_for_errno(Errno::ENAMETOOLONG), Status::NotFound);
     }
 }

@@ -24,7 +24,7 @@ flags! {
 /// `struct sockaddr_in6`, large enough for `sockaddr_in` too; the family
 /// field says which.
 #[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 pub struct SockAddr {
     pub family: u16,
     /// Network byte order.
@@ -74,7 +74,7 @@ pub const UNIX_PATH_BYTES: usize = 107;
 
 /// `struct sockaddr_un` with a pathname (unix(7)).
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UnixAddr {
     family: u16,
     path: [u8; UNIX_PATH_BYTES + 1],
@@ -136,6 +136,10 @@ impl SockOpt {
     pub const ACCEPTCONN: SockOpt = SockOpt(1, 30);
     /// `SO_DOMAIN`: the address family.
     pub const DOMAIN: SockOpt = SockOpt(1, 39);
+    /// `SO_RCVTIMEO`: how long a blocking read waits (a `timeval`).
+    pub const RCVTIMEO: SockOpt = SockOpt(1, 20);
+    /// `SO_SNDTIMEO`: how long a blocking send or connect waits.
+    pub const SNDTIMEO: SockOpt = SockOpt(1, 21);
 }
 
 /// setsockopt(2) with an `int` value.
@@ -149,6 +153,26 @@ pub fn setsockopt(fd: BorrowedFd, opt: SockOpt, value: i32) -> Result<()> {
             opt.1,
             &value as *const i32 as usize,
             size_of::<i32>(),
+        )
+    }?;
+    Ok(())
+}
+
+/// setsockopt(2) with a `struct timeval` value, given in microseconds:
+/// `SO_RCVTIMEO`, `SO_SNDTIMEO`. A call that waits that long fails with
+/// `EAGAIN`, a connect with `EINPROGRESS`; 0 means no limit (socket(7)).
+pub fn setsockopt_timeval(fd: BorrowedFd, opt: SockOpt, micros: u64) -> Result<()> {
+    // struct timeval on x86_64: two longs, seconds and microseconds.
+    let tv = [(micros / 1_000_000) as i64, (micros % 1_000_000) as i64];
+    // SAFETY: the kernel reads the 16-byte `tv`, borrowed for the call.
+    unsafe {
+        syscall5(
+            Sysno::setsockopt,
+            fd.0 as usize,
+            opt.0,
+            opt.1,
+            tv.as_ptr() as usize,
+            size_of::<[i64; 2]>(),
         )
     }?;
     Ok(())
