@@ -1,7 +1,8 @@
 //! Calendar arithmetic and every timestamp the server writes or reads: the
 //! HTTP `Date`/`Last-Modified` form (RFC 9110 §5.6.7 IMF-fixdate), parsing of
 //! all three HTTP-date forms a recipient must accept (for `If-Modified-Since`
-//! and `If-Range`), the access-log timestamp, and the directory-listing and
+//! and `If-Range`), the access-log timestamps (python's and the Common Log
+//! Format's; JSON lines use the RFC 3339 one), and the directory-listing and
 //! JSON-listing times. Everything is UTC: the server never reads a time zone.
 //!
 //! Formatters write whole-or-nothing through `Buf` and always produce a
@@ -18,6 +19,9 @@ pub const IMF_FIXDATE_BYTES: usize = 29;
 
 /// Length in bytes of a [`log_time`] stamp, `25/Nov/2026 07:11:39`.
 pub const LOG_TIME_BYTES: usize = 20;
+
+/// Length in bytes of a [`clf_time`] stamp, `25/Nov/2026:07:11:39 +0000`.
+pub const CLF_TIME_BYTES: usize = 26;
 
 /// Length in bytes of a [`listing_time`] stamp, `2026-11-25 07:11`.
 pub const LISTING_TIME_BYTES: usize = 16;
@@ -194,14 +198,29 @@ pub fn imf_fixdate(buf: &mut Buf, unix_secs: i64) {
 /// (`%02d/%3s/%04d %02d:%02d:%02d`), e.g. `25/Nov/2026 07:11:39`, in UTC —
 /// always [`LOG_TIME_BYTES`] long, written whole or not at all.
 pub fn log_time(buf: &mut Buf, unix_secs: i64) {
+    day_first(buf, unix_secs, b' ', "");
+}
+
+/// Appends the Common Log Format's timestamp (Apache's `%t` without its
+/// brackets, `day/month/year:hour:minute:second zone`), e.g.
+/// `25/Nov/2026:07:11:39 +0000`, in UTC — always [`CLF_TIME_BYTES`] long,
+/// written whole or not at all.
+pub fn clf_time(buf: &mut Buf, unix_secs: i64) {
+    day_first(buf, unix_secs, b':', " +0000");
+}
+
+/// Pushes `DD/Mon/YYYY`, `sep`, `HH:MM:SS`, then `zone`: the two log
+/// stamps, whole or not at all.
+fn day_first(buf: &mut Buf, unix_secs: i64, sep: u8, zone: &str) {
     let c = clamped(unix_secs);
-    let mut mem = [0u8; LOG_TIME_BYTES];
+    let mut mem = [0u8; CLF_TIME_BYTES];
     let mut b = Buf::new(&mut mem);
     b.u64_padded(c.day.into(), 2).byte(b'/');
     b.push(month_name(c.month)).byte(b'/');
     year4(&mut b, &c);
-    b.byte(b' ');
+    b.byte(sep);
     clock(&mut b, &c, true);
+    b.str(zone);
     buf.push(b.as_bytes());
 }
 
@@ -679,9 +698,13 @@ mod tests {
         for &(t, imf, log, listing, iso) in table {
             assert_eq!(fmt(imf_fixdate, t), imf, "{t}");
             assert_eq!(fmt(log_time, t), log, "{t}");
+            // The CLF stamp is python's with `:` before the time and a zone.
+            let clf = format!("{}:{} +0000", &log[..11], &log[12..]);
+            assert_eq!(fmt(clf_time, t), clf, "{t}");
             assert_eq!(fmt(listing_time, t), listing, "{t}");
             assert_eq!(fmt(iso8601, t), iso, "{t}");
         }
+        assert_eq!(fmt(clf_time, 1_795_590_699), "25/Nov/2026:07:11:39 +0000");
     }
 
     #[test]
@@ -689,6 +712,7 @@ mod tests {
         for t in instants() {
             assert_eq!(fmt(imf_fixdate, t).len(), IMF_FIXDATE_BYTES);
             assert_eq!(fmt(log_time, t).len(), LOG_TIME_BYTES);
+            assert_eq!(fmt(clf_time, t).len(), CLF_TIME_BYTES);
             assert_eq!(fmt(listing_time, t).len(), LISTING_TIME_BYTES);
             assert_eq!(fmt(iso8601, t).len(), ISO8601_BYTES);
         }
@@ -696,9 +720,10 @@ mod tests {
 
     #[test]
     fn formats_whole_or_nothing() {
-        let funcs: [(Formatter, usize); 4] = [
+        let funcs: [(Formatter, usize); 5] = [
             (imf_fixdate, IMF_FIXDATE_BYTES),
             (log_time, LOG_TIME_BYTES),
+            (clf_time, CLF_TIME_BYTES),
             (listing_time, LISTING_TIME_BYTES),
             (iso8601, ISO8601_BYTES),
         ];

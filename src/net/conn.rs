@@ -6,7 +6,7 @@
 
 use crate::buf::Buf;
 use crate::http::response::Status;
-use crate::log::Log;
+use crate::log::{Entry, Log};
 use crate::rt::sys::{self, BorrowedFd, Epoll, Errno, Msg, OwnedFd, SHUT_WR, SockAddr};
 use crate::serve::tar::Piece;
 use crate::serve::{self, Body, Scratch, Site, Turn};
@@ -79,13 +79,19 @@ pub enum Next {
 }
 
 /// What `drive` needs from its worker.
-pub struct Cx<'a> {
+pub struct Cx<'a, 'l> {
     pub site: &'a Site<'a>,
     pub scratch: &'a mut Scratch,
     /// The access log (None with `--quiet`).
-    pub log: Option<&'a mut Log>,
+    pub log: Option<&'a mut Log<'l>>,
     /// Monotonic seconds, for deadlines.
     pub now: i64,
+    /// The same clock reading in microseconds, for the log's durations.
+    pub now_us: i64,
+    /// When the request of the connection being driven began (its
+    /// `started_us`), for `log`: set by `run` on every step, since the
+    /// upload's answer is logged from `receive.rs`.
+    pub request_us: i64,
     /// Wall-clock seconds, for the log.
     pub wall: i64,
     /// Request head and transfer timeout.
@@ -142,6 +148,10 @@ pub struct Conn {
     lingered: usize,
     /// The user of the request being answered (`--auth`), for the log.
     user: &'static [u8],
+    /// Monotonic microseconds of the loop turn that read the first byte of
+    /// the request being read or answered (for a pipelined one, of the
+    /// turn its predecessor was done), for the log's duration.
+    started_us: i64,
     /// Its TLS layer, when serving HTTPS.
     #[cfg(feature = "tls")]
     pub tls: Option<Tls>,
@@ -174,6 +184,7 @@ impl Conn {
             linger: false,
             lingered: 0,
             user: b"",
+            started_us: 0,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -216,6 +227,11 @@ impl Conn {
         self.state == State::Reading && self.in_len == 0
     }
 
+    /// The monotonic second it began waiting for its current request.
+    pub fn idle_since(&self) -> i64 {
+        self.since
+    }
+
     /// True when its listing waits in line for a loop turn with a render
     /// left.
     pub fn is_deferred(&self) -> bool {
@@ -252,6 +268,7 @@ impl Conn {
                 return Next::Close;
             };
             let fd = fd.as_fd();
+            cx.request_us = self.started_us;
             match self.state {
                 State::Reading if self.in_len > 0 && answered == MAX_REQUESTS_PER_TURN => {
                     return Next::Yield;
@@ -330,6 +347,7 @@ impl Conn {
                                 // when the connection began waiting for it,
                                 // not from this first byte (slowloris).
                                 self.deadline = self.since + cx.timeout_secs;
+                                self.started_us = cx.now_us;
                             }
                             self.in_len += n;
                         }
@@ -508,6 +526,7 @@ impl Conn {
                     self.head_len = 0;
                     self.state = State::Reading;
                     self.since = cx.now;
+                    self.started_us = cx.now_us;
                     #[cfg(feature = "tls")]
                     let buffered = self.tls.as_ref().is_some_and(Tls::buffered);
                     #[cfg(not(feature = "tls"))]
@@ -545,15 +564,26 @@ fn refuse_plain_http(out: &mut [u8], peer: &SockAddr, head: &[u8], cx: &mut Cx) 
     let status = Status::BadRequest;
     let len =
         crate::http::response::error(&mut out, status, &cx.site.common, b"", false, false, false);
+    // Found out on its first read, in this turn.
+    cx.request_us = cx.now_us;
     log(cx, peer, b"", head, status, len);
     out.len()
 }
 
 /// Logs the answer (`status`, `len` body bytes) to the request at the
-/// start of `head`.
+/// start of `head`, which began at `cx.request_us`.
 fn log(cx: &mut Cx, peer: &SockAddr, user: &[u8], head: &[u8], status: Status, len: u64) {
+    let duration_us = u64::try_from(cx.now_us.saturating_sub(cx.request_us)).unwrap_or_default();
     if let Some(log) = cx.log.as_deref_mut() {
-        log.record(peer, user, cx.wall, first_line(head), status.code(), len);
+        log.record(&Entry {
+            client: peer,
+            user,
+            head,
+            status: status.code(),
+            size: len,
+            time: cx.wall,
+            duration_us,
+        });
     }
 }
 
@@ -605,19 +635,4 @@ fn client_key(peer: &SockAddr) -> [u8; 16] {
     key[11] = 0xff;
     crate::buf::copy(key.get_mut(12..).unwrap_or_default(), &peer.v4_or_flowinfo);
     key
-}
-
-/// The first line of a request head (without leading blank lines or the
-/// line ending), for the access log.
-fn first_line(head: &[u8]) -> &[u8] {
-    let start = head
-        .iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(head.len());
-    let rest = head.get(start..).unwrap_or_default();
-    let end = rest
-        .iter()
-        .position(|&b| b == b'\r' || b == b'\n')
-        .unwrap_or(rest.len());
-    rest.get(..end).unwrap_or_default()
 }

@@ -92,7 +92,12 @@ pub fn run(config: &Config, env: &[&[u8]]) -> i32 {
     // the user that serves.
     if let Some(page) = config.not_found {
         if let Err(e) = crate::serve::check_not_found(&root, page) {
-            die_about(b"cannot serve --404 '", page, b"' (a file beneath the directory)", e);
+            die_about(
+                b"cannot serve --404 '",
+                page,
+                b"' (a file beneath the directory)",
+                e,
+            );
         }
     }
     let support = sandbox::probe(config.sandbox);
@@ -143,7 +148,7 @@ pub fn run(config: &Config, env: &[&[u8]]) -> i32 {
                     sys::exit_group(0);
                 }
                 let setup = Setup {
-                    listener: listener_fds.first().copied().unwrap_or(BorrowedFd::STDERR),
+                    listeners: listener_fds,
                     site: Site {
                         root,
                         auth: users,

@@ -1,4 +1,4 @@
-//! A worker process: one epoll loop over the shared listener, a signalfd
+//! A worker process: one epoll loop over the shared listeners, a signalfd
 //! and a fixed table of connections mapped once at start. Timeouts come
 //! from one source, the `epoll_wait` timeout: once a second the loop
 //! sweeps the table for connections past their deadline. Access-log lines
@@ -11,6 +11,7 @@ use crate::http::request::MAX_HEAD_BYTES;
 use crate::http::response::Common;
 use crate::log::Log;
 use crate::net::conn::{Conn, Cx, NO_SLOT, Next, OUT_BYTES};
+use crate::net::listen::MAX_LISTENERS;
 #[cfg(feature = "tls")]
 use crate::net::tls;
 use crate::rt::out::{self, MAX_LINE_BYTES};
@@ -27,11 +28,12 @@ use crate::serve::{MAX_LISTINGS_PER_TURN, PAGE_BYTES, Scratch, Site};
 /// each).
 const MAX_EVENTS: usize = 256;
 
-/// epoll user data of the listener and of the signalfd; connection slot
-/// `i` is `FIRST_SLOT_TOKEN + i`.
-const LISTENER_TOKEN: u64 = 0;
-const SIGNAL_TOKEN: u64 = 1;
-const FIRST_SLOT_TOKEN: u64 = 2;
+/// epoll user data of the signalfd; listener `i` is
+/// `FIRST_LISTENER_TOKEN + i`, connection slot `i` is
+/// `FIRST_SLOT_TOKEN + i`.
+const SIGNAL_TOKEN: u64 = 0;
+const FIRST_LISTENER_TOKEN: u64 = 1;
+const FIRST_SLOT_TOKEN: u64 = FIRST_LISTENER_TOKEN + MAX_LISTENERS as u64;
 
 /// How often, in milliseconds, the loop wakes to sweep timeouts and to
 /// retry accepting after running out of descriptors.
@@ -48,7 +50,8 @@ pub const SHUTDOWN_GRACE_SECS: i64 = 10;
 
 /// What a worker is given by the supervisor.
 pub struct Setup<'a> {
-    pub listener: BorrowedFd<'a>,
+    /// The listening sockets (one, or those systemd passed).
+    pub listeners: &'a [BorrowedFd<'a>],
     pub site: Site<'a>,
     pub max_connections: usize,
     pub timeout_secs: u32,
@@ -194,15 +197,15 @@ pub fn run(setup: Setup) -> i32 {
 pub const EXIT_CANNOT_START: i32 = 3;
 
 /// What a worker sets up before serving.
-struct Parts {
+struct Parts<'a> {
     table: Table,
     scratch: Scratch,
-    log: Log,
+    log: Log<'a>,
     ep: OwnedFd,
     signals: OwnedFd,
 }
 
-fn prepare(setup: &Setup) -> Result<Parts, Errno> {
+fn prepare<'a>(setup: &Setup<'a>) -> Result<Parts<'a>, Errno> {
     let n = setup.max_connections;
     // All memory the worker uses, mapped once: an input and an output
     // buffer per slot, the listing scratch, and the log batch. Pages cost
@@ -271,7 +274,7 @@ fn prepare(setup: &Setup) -> Result<Parts, Errno> {
         in_line: false,
         guard: crate::auth::Guard::new(),
     };
-    let log = Log::new(log_mem);
+    let log = Log::new(log_mem, setup.log_fd, setup.log_format);
     let ep = sys::epoll_create1()?;
     let signals = sys::signalfd(SigSet::of(&[SIGINT, SIGTERM]), false)?;
     let ev = EpollEvent::new(Epoll::IN, SIGNAL_TOKEN);
@@ -293,7 +296,7 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
         ep,
         signals,
     } = parts;
-    let listener = setup.listener;
+    let listeners = setup.listeners;
     let mut accepting = false;
     // Set after EMFILE and friends: no accepting until the next tick.
     let mut accept_paused = false;
@@ -313,8 +316,10 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
         let want = stopping_at.is_none() && !accept_paused && table.has_room();
         if want != accepting {
             let op = if want { EpollOp::Add } else { EpollOp::Del };
-            let ev = EpollEvent::new(Epoll::IN.with(Epoll::EXCLUSIVE), LISTENER_TOKEN);
-            sys::epoll_ctl(ep.as_fd(), op, listener, ev)?;
+            for (token, listener) in (FIRST_LISTENER_TOKEN..).zip(listeners) {
+                let ev = EpollEvent::new(Epoll::IN.with(Epoll::EXCLUSIVE), token);
+                sys::epoll_ctl(ep.as_fd(), op, *listener, ev)?;
+            }
             accepting = want;
         }
         // Connections with their turn pending: look at events, don't wait.
@@ -328,6 +333,7 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
         // monotonic one, with the offset between them re-read every tick.
         let (secs, nanos) = sys::clock_gettime(Clock::Monotonic);
         let now = secs;
+        let now_us = nanos_of(secs, nanos).div_euclid(NANOS_PER_MICRO);
         if now >= next_tick {
             let (wall_secs, wall_nanos) = sys::clock_gettime(Clock::Realtime);
             wall_offset_ns = nanos_of(wall_secs, wall_nanos).wrapping_sub(nanos_of(secs, nanos));
@@ -352,6 +358,8 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
             scratch: &mut scratch,
             log: if setup.quiet { None } else { Some(&mut log) },
             now,
+            now_us,
+            request_us: now_us,
             wall,
             timeout_secs,
             idle_secs,
@@ -361,8 +369,11 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
 
         for ev in events.iter().take(ready) {
             match ev.data() {
-                LISTENER_TOKEN => {
-                    accept_all(&ep, listener, &mut table, &mut cx, &mut accept_paused)?
+                token if token < FIRST_SLOT_TOKEN && token >= FIRST_LISTENER_TOKEN => {
+                    let index = (token - FIRST_LISTENER_TOKEN) as usize;
+                    if let Some(listener) = listeners.get(index) {
+                        accept_all(&ep, *listener, &mut table, &mut cx, &mut accept_paused)?
+                    }
                 }
                 SIGNAL_TOKEN => {
                     while sys::read_signal(signals.as_fd()).is_some() {
@@ -414,7 +425,13 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
                 let Some(conn) = table.conns.get(slot) else {
                     break;
                 };
-                let stop = stopping_at.is_some() && (give_up || conn.is_idle());
+                // Stopping (or handing over to fresh workers after a
+                // SIGHUP), an idle connection is closed once it has been
+                // idle a whole tick: one just accepted, or whose client
+                // is about to send its next request, is answered instead
+                // (with `Connection: close`) rather than cut off.
+                let idle = conn.is_idle() && conn.idle_since() < now;
+                let stop = stopping_at.is_some() && (give_up || idle);
                 if conn.fd.is_some() && (now > conn.deadline || stop) {
                     table.release(slot);
                 }
@@ -428,6 +445,7 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
 }
 
 const NANOS_PER_SEC: i64 = 1_000_000_000;
+const NANOS_PER_MICRO: i64 = 1_000;
 
 /// A clock reading in nanoseconds (an i64 holds them until 2262).
 fn nanos_of(secs: i64, nanos: u32) -> i64 {

@@ -59,6 +59,7 @@ const ERRNO_TEXT: &[(i32, &str, &str)] = &[
     (23, "ENFILE", "too many open files in system"),
     (24, "EMFILE", "too many open files"),
     (30, "EROFS", "read-only file system"),
+    (32, "EPIPE", "broken pipe"),
     (36, "ENAMETOOLONG", "file name too long"),
     (38, "ENOSYS", "function not implemented"),
     (40, "ELOOP", "too many levels of symbolic links"),
@@ -69,8 +70,11 @@ const ERRNO_TEXT: &[(i32, &str, &str)] = &[
     ),
     (98, "EADDRINUSE", "address already in use"),
     (99, "EADDRNOTAVAIL", "cannot assign requested address"),
+    (101, "ENETUNREACH", "network is unreachable"),
+    (104, "ECONNRESET", "connection reset by peer"),
     (105, "ENOBUFS", "no buffer space available"),
     (111, "ECONNREFUSED", "connection refused"),
+    (113, "EHOSTUNREACH", "no route to host"),
 ];
 
 /// Prints `httpd: ` and `parts`, then `: <errno text>` when there is an
