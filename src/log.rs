@@ -28,12 +28,12 @@
 //!   size as a number (0 for none). `user`, `referer` and `user_agent` are
 //!   empty when absent.
 //!
-//! `duration_us` runs from the loop turn that read the request's first
-//! byte (for a pipelined request, the turn its predecessor's response was
-//! done) to the turn that logged its response, which is when the response
-//! is ready to go out, not when the client has it. The worker reads the
-//! clock once per loop turn, not per request, so a request read and
-//! answered in one turn logs 0: the resolution is a loop turn.
+//! `duration_us` runs from the start of the loop turn that read the
+//! request's first byte (for a pipelined request, the turn its
+//! predecessor's response was done) to the moment its response is ready
+//! to go out (not when the client has it). The worker reads the clock
+//! once per loop turn; only the `json` format, the one that shows the
+//! duration, reads it once more per request, when logging.
 //!
 //! Request bytes can never forge a line or drive the operator's terminal:
 //! in the text formats, controls, non-ASCII bytes, `"` and `\` (and a
@@ -105,6 +105,11 @@ impl<'fd> Log<'fd> {
             fd,
             format,
         }
+    }
+
+    /// The format of its lines.
+    pub fn format(&self) -> Format {
+        self.format
     }
 
     /// Adds one request's line, first writing out the batch if the line

@@ -6,8 +6,8 @@
 
 use crate::buf::Buf;
 use crate::http::response::Status;
-use crate::log::{Entry, Log};
-use crate::rt::sys::{self, BorrowedFd, Epoll, Errno, Msg, OwnedFd, SHUT_WR, SockAddr};
+use crate::log::{Entry, Format, Log};
+use crate::rt::sys::{self, BorrowedFd, Clock, Epoll, Errno, Msg, OwnedFd, SHUT_WR, SockAddr};
 use crate::serve::tar::Piece;
 use crate::serve::{self, Body, Scratch, Site, Turn};
 
@@ -573,8 +573,16 @@ fn refuse_plain_http(out: &mut [u8], peer: &SockAddr, head: &[u8], cx: &mut Cx) 
 /// Logs the answer (`status`, `len` body bytes) to the request at the
 /// start of `head`, which began at `cx.request_us`.
 fn log(cx: &mut Cx, peer: &SockAddr, user: &[u8], head: &[u8], status: Status, len: u64) {
-    let duration_us = u64::try_from(cx.now_us.saturating_sub(cx.request_us)).unwrap_or_default();
     if let Some(log) = cx.log.as_deref_mut() {
+        // The loop turn's clock reading is enough for the other formats,
+        // which do not show the duration: one syscall saved per request.
+        let now_us = if log.format() == Format::Json {
+            let (secs, nanos) = sys::clock_gettime(Clock::Monotonic);
+            secs.saturating_mul(1_000_000) + i64::from(nanos / 1_000)
+        } else {
+            cx.now_us
+        };
+        let duration_us = u64::try_from(now_us.saturating_sub(cx.request_us)).unwrap_or_default();
         log.record(&Entry {
             client: peer,
             user,

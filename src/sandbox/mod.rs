@@ -16,12 +16,18 @@
 //!
 //! What start-up does before any filter exists is deliberately on neither
 //! list, and so refused afterwards: opening the root and `/etc/passwd`,
-//! `socket`/`bind`/`listen`, the privilege drop (`setgroups`, `setgid`,
-//! `setuid`, `getresuid`, `getresgid`), signal masks, the probes, and
-//! HTTPS start-up (`net::https`: reading the key and certificate files
-//! while still root; `uname` for the host name of `--tls-self-signed`,
-//! whose key also comes from `getrandom`, which workers keep for their
-//! handshakes).
+//! `socket`/`bind`/`listen`, socket activation's checks of the sockets
+//! systemd passed (`getsockopt`, `fcntl` to make them non-blocking),
+//! `--bind unix:` (`connect` to tell a stale socket file from a live one,
+//! `unlinkat` of a stale one, `fchmodat` so a proxy may connect), opening
+//! `--log FILE` and handing it to the `--user` (`fchown`), the privilege
+//! drop (`setgroups`, `setgid`, `setuid`, `getresuid`, `getresgid`),
+//! signal masks, the probes, and HTTPS start-up (`net::https`: reading
+//! the key and certificate files while still root; `uname` for the host
+//! name of `--tls-self-signed`, whose key also comes from `getrandom`,
+//! which workers keep for their handshakes). `httpd --check` is a
+//! short-lived client that never serves, reads no file and takes no
+//! client input but one status line: it runs without a sandbox.
 //!
 //! Pure parts: `user` (the `--user` option and the passwd/group files)
 //! and `bpf` (the filter assembler).

@@ -147,10 +147,10 @@ impl Cx<'_, '_, '_> {
         };
         let mut mem = [0u8; MAX_PATH_BYTES + 2];
         let room = mem.get_mut(..MAX_PATH_BYTES).unwrap_or_default();
-        let norm = match path::normalize(req.path, room) {
-            Ok(norm) => norm,
-            Err(path::PathError::TooLong) => return self.error(Status::UriTooLong, b""),
-            Err(_) => return self.error(Status::BadRequest, b""),
+        // A name the file system cannot hold is refused like any other
+        // bad name (414 is only for a request line over the limit).
+        let Ok(norm) = path::normalize(req.path, room) else {
+            return self.error(Status::BadRequest, b"");
         };
         let rel = mem.get(..norm.len).unwrap_or_default();
         let put = req.method == Method::Put;
