@@ -485,3 +485,43 @@ fn no_signal_ends_the_server_silently() {
     kill("QUIT", server.id());
     assert_eq!(wait_exit(&mut server), Some(0));
 }
+
+#[test]
+fn bad_values_of_the_new_options_are_usage_errors() {
+    for args in [
+        &["--max-age", "-1"][..],
+        &["--max-age", "31536001"],
+        &["--max-age", "soon"],
+        &["--log-format", "xml"],
+        &["--log-format"],
+        &["--log", ""],
+        &["--404="],
+        &["--clean-urls=yes"],
+        &["--immutable-hashed=1"],
+        &["--check"],
+    ] {
+        let out = Command::new(HTTPD).args(args).output().unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {said}");
+        let first = said.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with("httpd: ") && said.contains("usage: httpd"),
+            "{args:?}: {said}"
+        );
+    }
+    // A --404 page that is not a file beneath the directory: exit 1.
+    let site = TempDir::new("bad404");
+    site.write("sub/x.txt", "x");
+    for page in ["missing.html", "sub", "../etc/passwd"] {
+        let out = Command::new(HTTPD)
+            .args(["0", "-d", site.path().to_str().unwrap(), "--404", page])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{page}: {said}");
+        assert!(
+            said.contains("cannot serve --404") && said.lines().count() == 1,
+            "{said}"
+        );
+    }
+}
