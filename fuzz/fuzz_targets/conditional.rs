@@ -30,7 +30,16 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let (ours, header) = rest.split_at(usize::from(n % 64).min(rest.len()));
-    lists(ours, header);
+    // A field value holds no LF (RFC 9110 §5.5): an LF can only be the
+    // line end inside the span `http::request` keeps for a field sent on
+    // several lines, which `none_match` reads line by line (the request
+    // target checks those spans). One value is modelled here, so LF
+    // becomes VT, like it no etagc, OWS or comma.
+    let value: Vec<u8> = header
+        .iter()
+        .map(|&b| if b == b'\n' { 0x0b } else { b })
+        .collect();
+    lists(ours, &value);
     if_range(ours, header);
     if let Some((nums, _)) = rest.split_first_chunk::<28>() {
         generated(nums);

@@ -40,6 +40,12 @@ fuzz_target!(|data: &[u8]| {
     let Some((&sel, header)) = data.split_first() else {
         return;
     };
+    // A field value holds no LF (RFC 9110 §5.5): an LF can only be the
+    // line end inside the span `http::request` keeps for a field sent on
+    // several lines, which these functions read line by line (the request
+    // target checks those spans). One value is modelled here, so LF
+    // becomes VT, like it neither a token byte, OWS nor a separator.
+    let header = &lf_to_vt(header)[..];
     let coding = CODINGS[usize::from(sel) % CODINGS.len()];
     let shown = show(header);
     let c = coding.as_bytes();
@@ -155,4 +161,12 @@ fn model(header: &str, coding: &str) -> u16 {
         *slot = Some(slot.map_or(q, |o: u16| o.min(q)));
     }
     explicit.or(star).unwrap_or(0)
+}
+
+/// `bytes` with every LF made VT (0x0b).
+fn lf_to_vt(bytes: &[u8]) -> Vec<u8> {
+    bytes
+        .iter()
+        .map(|&b| if b == b'\n' { 0x0b } else { b })
+        .collect()
 }

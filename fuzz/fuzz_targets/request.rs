@@ -4,15 +4,23 @@
 //! `Incomplete`, one it refuses is refused (or still `Incomplete`: this
 //! parser validates only whole heads). On heads both accept, the method,
 //! version, target (split into path and query), request line and every
-//! header the server reads agree. The only disagreements allowed are the
-//! ones the parser documents and its unit tests pin:
-//! - `BadHost`, `BadContentLength`: semantic checks httparse does not make;
+//! header the server reads agree: a single-valued field is its last line's
+//! value (`Referer` and `User-Agent`, only logged, their first line's), and a list field (`If-None-Match`, `Accept-Encoding`, `Accept`),
+//! read back through `syntax::field_values`, is every line's value in
+//! order (RFC 9110 §5.3). The only disagreements allowed are the ones the
+//! parser documents and its unit tests pin:
+//! - `BadHost`, `BadContentLength`: semantic checks httparse does not make
+//!   (no `Host` in HTTP/1.1, two `Host` lines, a `Host` that is not
+//!   `uri-host [":" port]`, checked here with std's `Ipv6Addr`);
 //! - `BadFraming`, `UnknownCoding`: RFC 9112 §6 framing (a coding other
 //!   than `chunked`, `chunked` twice, `Transfer-Encoding` with
 //!   `Content-Length` or from HTTP/1.0, an empty one);
 //! - `BadTarget`: only origin-form, absolute-form and `*` for OPTIONS;
-//! - `BadRequestLine` for a target with non-ASCII bytes (`GET /\xff`),
-//!   which httparse takes when they are UTF-8;
+//! - a target with bytes >= 0x80 that are not UTF-8 (`GET /\xff`), which
+//!   httparse refuses (its `path` is a `&str`) and the parser takes, as
+//!   nginx does: the head is compared again with each such byte made `x`,
+//!   an ASCII byte that plays the same part in a target (path or query
+//!   data, never a delimiter). Bytes >= 0x80 that are UTF-8 both take;
 //! - `HTTP/1.2`..`HTTP/1.9`, read as 1.1 (RFC 9112 §2.3) where httparse
 //!   refuses: the head is compared again with the version made `HTTP/1.1`.
 //!
@@ -24,6 +32,7 @@
 #![no_main]
 
 use httpd::http::request::{MAX_HEAD_BYTES, Method, ParseError, Request, Version, parse};
+use httpd::http::syntax::field_values;
 use httpd_fuzz::{digits, show, trim_ows};
 use libfuzzer_sys::fuzz_target;
 
@@ -109,7 +118,7 @@ fn against_httparse(data: &[u8], ours: &Result<Request<'_>, ParseError>) {
         (Ok(httparse::Status::Partial), r) => {
             assert_eq!(r.err(), Some(ParseError::Incomplete), "{:?}", show(data));
         }
-        (Err(_), Ok(r)) => later_minor_version(data, r),
+        (Err(_), Ok(r)) => non_utf8_target(data, r),
         (Err(_), Err(_)) => {}
     }
 }
@@ -121,7 +130,8 @@ fn documented_refusal(theirs: &httparse::Request<'_, '_>, e: ParseError) -> bool
     match e {
         ParseError::BadHost => {
             let hosts = named(theirs, "host").count();
-            hosts > 1 || (hosts == 0 && theirs.version == Some(1))
+            let invalid = named(theirs, "host").any(|v| !valid_host(trim_ows(v)));
+            hosts > 1 || (hosts == 0 && theirs.version == Some(1)) || invalid
         }
         ParseError::BadContentLength => {
             let lengths: Vec<Option<u64>> = named(theirs, "content-length")
@@ -141,9 +151,45 @@ fn documented_refusal(theirs: &httparse::Request<'_, '_>, e: ParseError) -> bool
             let with_length = named(theirs, "content-length").next().is_some();
             coded && unknown && !with_length && theirs.version == Some(1)
         }
-        ParseError::BadRequestLine => !target.is_ascii(),
         _ => false,
     }
+}
+
+/// `uri-host [ ":" port ]` (RFC 3986 §3.2.2-§3.2.3), written with std:
+/// `[` IPv6 `]` by `Ipv6Addr::from_str`, else a reg-name (unreserved,
+/// sub-delims, `%` HEXDIG HEXDIG; IPv4 and the empty host among them);
+/// the port any number of digits.
+fn valid_host(v: &[u8]) -> bool {
+    let Ok(v) = std::str::from_utf8(v) else {
+        return false;
+    };
+    let (host, port) = match v.strip_prefix('[') {
+        Some(literal) => match literal.split_once(']') {
+            Some((ip, port)) if ip.parse::<std::net::Ipv6Addr>().is_ok() => ("", port),
+            _ => return false,
+        },
+        None => match v.find(':') {
+            Some(colon) => (&v[..colon], &v[colon..]),
+            None => (v, ""),
+        },
+    };
+    let port_ok = port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    let mut pieces = host.split('%');
+    let plain = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=".contains(c))
+    };
+    let first_ok = pieces.next().is_some_and(plain);
+    let escapes_ok = pieces.all(|p| {
+        p.len() >= 2
+            && p.is_char_boundary(2)
+            && p[..2].chars().all(|c| c.is_ascii_hexdigit())
+            && plain(&p[2..])
+    });
+    port_ok && first_ok && escapes_ok
 }
 
 /// The `Transfer-Encoding` codings: whether there is the field at all,
@@ -155,7 +201,10 @@ fn codings(theirs: &httparse::Request<'_, '_>) -> (bool, usize, bool) {
         .map(trim_ows)
         .filter(|c| !c.is_empty())
         .collect();
-    let chunked = all.iter().filter(|c| c.eq_ignore_ascii_case(b"chunked")).count();
+    let chunked = all
+        .iter()
+        .filter(|c| c.eq_ignore_ascii_case(b"chunked"))
+        .count();
     (coded, chunked, chunked < all.len())
 }
 
@@ -169,6 +218,38 @@ fn named<'h>(
         .iter()
         .filter(move |h| h.name.eq_ignore_ascii_case(name))
         .map(|h| h.value)
+}
+
+/// A head httparse refuses may be accepted when its target holds bytes
+/// >= 0x80 that are not UTF-8: then it must agree once each of them is
+/// `x`, and be split at the same places. Else see `later_minor_version`.
+fn non_utf8_target(data: &[u8], r: &Request<'_>) {
+    let start = r.line.iter().position(|&b| b == b' ').unwrap() + 1;
+    let end = r.line.iter().rposition(|&b| b == b' ').unwrap();
+    let target = &r.line[start..end];
+    if std::str::from_utf8(target).is_ok() {
+        return later_minor_version(data, r);
+    }
+    let offset = r.line.as_ptr() as usize - data.as_ptr() as usize + start;
+    let mut fixed = data.to_vec();
+    for b in &mut fixed[offset..offset + target.len()] {
+        if *b >= 0x80 {
+            *b = b'x';
+        }
+    }
+    let again = parse(&fixed, MAX_HEAD_BYTES).expect("same head with ASCII");
+    let ascii = |s: &[u8]| -> Vec<u8> {
+        s.iter()
+            .map(|&b| if b >= 0x80 { b'x' } else { b })
+            .collect()
+    };
+    assert_eq!(
+        (again.path, again.query, again.head_len),
+        (&ascii(r.path)[..], &ascii(r.query)[..], r.head_len),
+        "target split differently with ASCII: {:?}",
+        show(data)
+    );
+    against_httparse(&fixed, &Ok(again));
 }
 
 /// A head httparse refuses may be accepted only for `HTTP/1.2`..`1.9`;
@@ -230,20 +311,34 @@ fn same_request(data: &[u8], theirs: &httparse::Request<'_, '_>, r: &Request<'_>
         show(r.query)
     );
 
-    // The last of each header the server reads, trimmed.
+    // The last of each single-valued header the server reads, trimmed.
     let last = |name: &'static str| named(theirs, name).last().map(trim_ows);
     let fields = [
-        ("if-none-match", r.if_none_match),
         ("if-modified-since", r.if_modified_since),
         ("range", r.range),
         ("if-range", r.if_range),
-        ("accept-encoding", r.accept_encoding),
-        ("accept", r.accept),
         ("authorization", r.authorization),
         ("content-type", r.content_type),
     ];
     for (name, ours) in fields {
         assert_eq!(ours, last(name), "{name} of {shown:?}");
+    }
+    // Every line of each list field, trimmed, in order (RFC 9110 §5.3).
+    let lists = [
+        ("if-none-match", r.if_none_match),
+        ("accept-encoding", r.accept_encoding),
+        ("accept", r.accept),
+    ];
+    for (name, field) in lists {
+        let theirs: Vec<&[u8]> = named(theirs, name).map(trim_ows).collect();
+        let ours: Vec<&[u8]> = field
+            .map(|span| field_values(span, name.as_bytes()).collect())
+            .unwrap_or_default();
+        assert_eq!(ours, theirs, "{name} of {shown:?}");
+        // One line is its value itself, as the consumers always had it.
+        if let [one] = theirs[..] {
+            assert_eq!(field, Some(one), "{name} of {shown:?}");
+        }
     }
     let tokens = |want: &str| {
         named(theirs, "connection")
@@ -267,7 +362,10 @@ fn same_request(data: &[u8], theirs: &httparse::Request<'_, '_>, r: &Request<'_>
     let (coded, chunked, unknown) = codings(theirs);
     assert_eq!(r.chunked, coded, "chunked: {shown:?}");
     assert!(!coded || (chunked == 1 && !unknown), "{shown:?}");
-    assert_eq!(r.content_range, named(theirs, "content-range").next().is_some());
+    assert_eq!(
+        r.content_range,
+        named(theirs, "content-range").next().is_some()
+    );
 }
 
 /// The path and `?query` of a request target by RFC 9112 §3.2, written

@@ -30,7 +30,7 @@
 //! `Vary`) that a 200 would (§15.4.5).
 
 use crate::buf::Buf;
-use crate::http::syntax::{skip_ows, strip_prefix, trim_ows};
+use crate::http::syntax::{field_values, skip_ows, strip_prefix, trim_ows};
 
 /// The longest value [`etag`] appends, quotes included, so a caller can
 /// size its buffer: 2 quotes, 2 hyphens, 16 hex digits each of size and
@@ -62,10 +62,13 @@ pub fn etag(buf: &mut Buf, size: u64, mtime_secs: i64, mtime_nsec: u32) {
         .byte(b'"');
 }
 
-/// Whether an `If-None-Match` value matches the current entity tag `etag`
+/// Whether an `If-None-Match` field matches the current entity tag `etag`
 /// (as produced by [`etag`]), using the WEAK comparison that §13.1.2
 /// requires: `W/"x"` and `"x"` match. `*` matches, since the caller only
-/// asks for an existing file. List members are separated by commas with
+/// asks for an existing file. `header` is the field as `http::request`
+/// keeps it: one line's value, or the span of a field sent on several
+/// lines, which are one list (RFC 9110 §5.3), read through
+/// `syntax::field_values`. List members are separated by commas with
 /// optional whitespace; empty members are skipped and malformed ones
 /// ignored (the rest of the list still counts). True means: answer 304 to
 /// GET or HEAD.
@@ -73,12 +76,26 @@ pub fn none_match(header: &[u8], etag: &[u8]) -> bool {
     let Some(ours) = parse_whole_tag(etag) else {
         return false;
     };
-    let value = trim_ows(header);
-    // `If-None-Match = "*" / #entity-tag`: a `*` inside a list is not in
-    // the grammar and is skipped as a malformed member below.
-    if value == b"*" {
+    // `If-None-Match = "*" / #entity-tag`: a `*` inside a list (several
+    // lines joined make one) is not in the grammar and is skipped as a
+    // malformed member by `list_matches`.
+    if trim_ows(header) == b"*" {
         return true;
     }
+    field_values(header, b"if-none-match").any(|value| list_matches(value, &ours))
+}
+
+/// Whether any line of an `If-None-Match` field (one value, or the span
+/// `http::request` keeps for several lines) is `*`: for a PUT that must
+/// not replace a file (RFC 9110 §13.1.2), where reading a `*` that came
+/// with other lines as "create only" is the safe side.
+pub fn any_star(header: &[u8]) -> bool {
+    field_values(header, b"if-none-match").any(|value| value == b"*")
+}
+
+/// Whether one line's list of entity tags holds one whose opaque part is
+/// that of `ours` (weak comparison), skipping malformed members.
+fn list_matches(value: &[u8], ours: &Tag) -> bool {
     let mut rest = value;
     loop {
         // Skip OWS and the commas of empty members (§5.6.1.2).
@@ -315,6 +332,37 @@ mod tests {
         // A malformed current tag matches nothing, not even `*`.
         assert!(!none_match(b"*", b"abc"));
         assert!(!none_match(b"\"abc\"", b"\"abc"));
+    }
+
+    #[test]
+    fn none_match_sees_every_line() {
+        // The spans `http::request` keeps for a field on several lines
+        // (RFC 9110 §5.3): every line's tags count, other fields do not.
+        let ours = b"\"abc\"";
+        let cases: &[(&[u8], bool)] = &[
+            (b"\"x\"\r\nIf-None-Match: \"abc\"", true),
+            (b"\"abc\"\r\nIf-None-Match: \"x\"", true),
+            (b"\"x\"\r\nHost: h\r\nif-none-match: \"y\", W/\"abc\"", true),
+            (b"\"x\"\nETag: \"abc\"\nIf-None-Match: \"y\"", false),
+            (b"\"x\"\r\nX-If-None-Match: \"abc\"", false),
+            (b"\"x\"\r\nIf-None-Match: \"y\"", false),
+            // `*` is a whole field value, never a list member.
+            (b"*\r\nIf-None-Match: *", false),
+            (b"*\r\nIf-None-Match: \"abc\"", true),
+            (b"\r\nIf-None-Match: \"abc\"", true),
+        ];
+        for &(span, want) in cases {
+            assert_eq!(none_match(span, ours), want, "{}", span.escape_ascii());
+        }
+    }
+
+    #[test]
+    fn a_star_on_any_line() {
+        use super::any_star;
+        assert!(any_star(b"*") && any_star(b" * "));
+        assert!(any_star(b"\"a\"\r\nIf-None-Match: *"));
+        assert!(any_star(b"*\r\nIf-None-Match: \"a\""));
+        assert!(!any_star(b"\"a\"\r\nX: *") && !any_star(b"*, \"a\"") && !any_star(b""));
     }
 
     #[test]

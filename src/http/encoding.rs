@@ -18,8 +18,13 @@
 //!   (§12.5.3 would allow any coding when the header is absent).
 //! - `identity` is treated like any other name; this module does not decide
 //!   whether the uncompressed file may be sent (it always is here).
+//! - A field sent on several lines is one list (RFC 9110 §5.3): the header
+//!   given is what `http::request` keeps, one line's value or the span of
+//!   several lines, read through `syntax::field_values`.
 
-use crate::http::syntax::{eq_ignore_case, is_tchar, skip_ows, strip_prefix, trim_ows};
+use crate::http::syntax::{
+    eq_ignore_case, field_values, is_tchar, skip_ows, strip_prefix, trim_ows,
+};
 /// The weight scale: a qvalue has at most three decimals (§12.4.2), so
 /// weights are whole thousandths, 0 (not acceptable) ..= 1000 (preferred).
 const Q_SCALE_THOUSANDTHS: u16 = 1000;
@@ -34,27 +39,31 @@ const QVALUE_MAX_DECIMALS: usize = 3;
 /// same weight (axios), which goes to JSON; `application/json;q=0` never
 /// does. Members are `range *( OWS ";" OWS param )`; a `q` that is not a
 /// qvalue drops its member; a range listed twice gets its lowest weight.
+/// `Accept` on several lines is one list (RFC 9110 §5.3).
 pub fn wants_json(accept: Option<&[u8]>) -> bool {
     let Some(value) = accept else {
         return false;
     };
     // JSON, text/html, text/*, */*.
     let mut weights: [Option<u16>; 4] = [None; 4];
-    for member in value.split(|&b| b == b',') {
-        let mut parts = member.split(|&b| b == b';');
-        let range = trim_ows(parts.next().unwrap_or_default());
-        let mut q = Some(Q_SCALE_THOUSANDTHS);
-        for param in parts {
-            if let [b'q' | b'Q', b'=', v @ ..] = trim_ows(param) {
-                q = parse_qvalue(v);
+    for line in field_values(value, b"accept") {
+        for member in line.split(|&b| b == b',') {
+            let mut parts = member.split(|&b| b == b';');
+            let range = trim_ows(parts.next().unwrap_or_default());
+            let mut q = Some(Q_SCALE_THOUSANDTHS);
+            for param in parts {
+                if let [b'q' | b'Q', b'=', v @ ..] = trim_ows(param) {
+                    q = parse_qvalue(v);
+                }
             }
-        }
-        let ranges: [&[u8]; 4] = [b"application/json", b"text/html", b"text/*", b"*/*"];
-        let (Some(q), Some(i)) = (q, ranges.iter().position(|r| eq_ignore_case(range, r))) else {
-            continue;
-        };
-        if let Some(slot) = weights.get_mut(i) {
-            *slot = Some(slot.map_or(q, |old| old.min(q)));
+            let ranges: [&[u8]; 4] = [b"application/json", b"text/html", b"text/*", b"*/*"];
+            let (Some(q), Some(i)) = (q, ranges.iter().position(|r| eq_ignore_case(range, r)))
+            else {
+                continue;
+            };
+            if let Some(slot) = weights.get_mut(i) {
+                *slot = Some(slot.map_or(q, |old| old.min(q)));
+            }
         }
     }
     let [json, html, text, any] = weights;
@@ -81,19 +90,21 @@ pub fn preference(header: Option<&[u8]>, coding: &[u8]) -> u16 {
     let mut star: Option<u16> = None;
     // Neither tokens nor qvalues contain commas, so splitting on them finds
     // every member of a valid list (§5.6.1); empty members come out empty
-    // and are skipped by `parse_member`.
-    for member in value.split(|&b| b == b',') {
-        let Some((name, q)) = parse_member(member) else {
-            continue;
-        };
-        let slot = if name == b"*" {
-            &mut star
-        } else if eq_ignore_case(canonical(name), wanted) {
-            &mut explicit
-        } else {
-            continue;
-        };
-        *slot = Some(slot.map_or(q, |old| old.min(q)));
+    // and are skipped by `parse_member`. Every line of the field counts.
+    for line in field_values(value, b"accept-encoding") {
+        for member in line.split(|&b| b == b',') {
+            let Some((name, q)) = parse_member(member) else {
+                continue;
+            };
+            let slot = if name == b"*" {
+                &mut star
+            } else if eq_ignore_case(canonical(name), wanted) {
+                &mut explicit
+            } else {
+                continue;
+            };
+            *slot = Some(slot.map_or(q, |old| old.min(q)));
+        }
     }
     explicit.or(star).unwrap_or(0)
 }
@@ -298,6 +309,34 @@ mod tests {
         assert_eq!(preference(Some(b"gzip;q=0.5"), b"x-gzip"), 500);
         assert_eq!(preference(Some(b"compress"), b"x-compress"), 1000);
         assert_eq!(preference(Some(b"x-compress"), b"compress"), 1000);
+    }
+
+    #[test]
+    fn every_line_counts() {
+        // The spans `http::request` keeps for a field on several lines.
+        let ae = b"gzip;q=0.5\r\nAccept: br\r\naccept-encoding: br;q=0.2, *;q=0";
+        assert_eq!(preference(Some(ae), b"gzip"), 500);
+        assert_eq!(preference(Some(ae), b"br"), 200);
+        assert_eq!(preference(Some(ae), b"zstd"), 0);
+        // `*` on one line, an explicit coding on another.
+        let ae = b"*;q=0\r\nAccept-Encoding: zstd";
+        assert_eq!(preference(Some(ae), b"zstd"), 1000);
+        assert_eq!(preference(Some(ae), b"gzip"), 0);
+        // A coding refused on a later line stays refused.
+        assert_eq!(preference(Some(b"br\nAccept-Encoding: br;q=0"), b"br"), 0);
+        let accept: &[&[u8]] = &[
+            b"text/html\r\nAccept: application/json;q=0",
+            b"application/json\r\nAccept-Encoding: x\r\nAccept: text/html;q=0.5",
+            b"text/html;q=0.1\r\nAccept: application/json",
+        ];
+        let want = [false, true, true];
+        for (a, want) in accept.iter().zip(want) {
+            assert_eq!(wants_json(Some(a)), want, "{}", a.escape_ascii());
+        }
+        // A line of another field is not read as this one's.
+        assert!(!wants_json(Some(
+            b"text/html\r\nX-Accept: application/json"
+        )));
     }
 
     /// An independent model of the module's rules, written with `std`

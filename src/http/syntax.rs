@@ -1,6 +1,7 @@
 //! The pieces of HTTP syntax every header parser shares (RFC 9110 §5.6):
-//! tokens, optional whitespace, field lines, case-insensitive comparison,
-//! prefixes, hex digits.
+//! tokens, optional whitespace, field lines, the values of a field sent on
+//! several lines, case-insensitive comparison, prefixes, hex digits, and
+//! the `Host` value (RFC 3986 §3.2.2).
 //! Plain byte loops: core's chunked slice helpers (`eq_ignore_ascii_case`,
 //! `strip_prefix`, `split_at`) carry panic paths, and with them the
 //! formatting machinery, into the binary.
@@ -67,6 +68,91 @@ pub fn field_line(line: &[u8]) -> Option<(&[u8], &[u8])> {
         return None;
     };
     (!name.is_empty() && value.iter().all(|&b| is_field_byte(b))).then_some((name, value))
+}
+
+/// The values of a field, one per field line, each without OWS, from the
+/// slice `http::request` keeps for a list-valued field (`If-None-Match`,
+/// `Accept-Encoding`, `Accept`): the value of its one line, or, when the
+/// field came on several lines, the bytes of the head from the first line's
+/// value to the last line's value. RFC 9110 §5.3 makes those lines one
+/// list, joined by commas in their order; the parser cannot join them
+/// without a copy, so it keeps the span, and this reads it again: its first
+/// line is a value, and of each later line (other fields' lines lie in
+/// between) the value of each line named `name` (any case). The parser has
+/// validated every line, so a line end (LF, CRLF) in `span` can only be
+/// the end of one of those lines; a slice without LF is one value, exactly.
+pub fn field_values<'a, 'n>(span: &'a [u8], name: &'n [u8]) -> FieldValues<'a, 'n> {
+    FieldValues {
+        rest: Some(span),
+        first: true,
+        name,
+    }
+}
+
+/// The iterator of [`field_values`]: a plain loop, since core's
+/// `split_inclusive` and `flat_map` bring panic paths into the binary.
+pub struct FieldValues<'a, 'n> {
+    /// The lines not read yet; None after the last.
+    rest: Option<&'a [u8]>,
+    /// The next line is the first, a bare value.
+    first: bool,
+    name: &'n [u8],
+}
+
+impl<'a> Iterator for FieldValues<'a, '_> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            let rest = self.rest?;
+            // A line without its LF or CRLF; the last one has neither.
+            let (line, more) = match rest.iter().position(|&b| b == b'\n') {
+                Some(lf) => match rest.split_at_checked(lf) {
+                    Some(([line @ .., b'\r'], more)) | Some((line, more)) => (line, more.get(1..)),
+                    None => (rest, None),
+                },
+                None => (rest, None),
+            };
+            self.rest = more;
+            if core::mem::replace(&mut self.first, false) {
+                return Some(trim_ows(line));
+            }
+            match field_line(line) {
+                Some((n, value)) if eq_ignore_case(n, self.name) => return Some(trim_ows(value)),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Whether `s` is a `Host` value, `uri-host [ ":" port ]` (RFC 9110 §7.2,
+/// RFC 3986 §3.2.2-§3.2.3): a reg-name (unreserved, pct-encoded and
+/// sub-delims bytes, which takes in IPv4 addresses and the empty host) or
+/// an IPv6 literal in brackets, then an optional colon and digits. RFC
+/// 9112 §3.2 makes any other value a 400. IPvFuture literals (`[v1.x]`)
+/// and zone ids (RFC 6874) are refused: no client sends them in `Host`.
+pub fn is_host(s: &[u8]) -> bool {
+    // The port follows the last colon that is not inside the brackets.
+    let (host, port) = match s.iter().rposition(|&b| b == b':' || b == b']') {
+        Some(colon) if s.get(colon) == Some(&b':') => s.split_at_checked(colon).unwrap_or_default(),
+        _ => (s, &b""[..]),
+    };
+    if !port.iter().skip(1).all(u8::is_ascii_digit) {
+        return false;
+    }
+    if let [b'[', ip @ .., b']'] = host {
+        return crate::addr::parse_ipv6(ip).is_some();
+    }
+    let mut i = 0;
+    while let Some(&b) = host.get(i) {
+        let escape = host.get(i + 1..i + 3).unwrap_or_default();
+        i += match b {
+            b'%' if escape.len() == 2 && escape.iter().all(u8::is_ascii_hexdigit) => 3,
+            _ if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&b) => 1,
+            _ => return false,
+        };
+    }
+    true
 }
 
 /// The value of the last parameter named `want` (ignoring case) in `s`, a
@@ -211,6 +297,78 @@ mod tests {
         ];
         for (line, want) in cases {
             assert_eq!(field_line(line), *want, "{}", line.escape_ascii());
+        }
+    }
+
+    #[test]
+    fn values_over_several_lines() {
+        let values = |span: &[u8]| -> Vec<Vec<u8>> {
+            field_values(span, b"accept").map(<[u8]>::to_vec).collect()
+        };
+        let cases: &[(&[u8], &[&[u8]])] = &[
+            // One line: the value itself, whatever it holds.
+            (b"a, b", &[b"a, b"]),
+            (b"", &[b""]),
+            (b" x:y ", &[b"x:y"]),
+            (b"a\r", &[b"a\r"]),
+            // Several: the first line's value, then the lines named so.
+            (b"a \r\nAccept: b", &[b"a", b"b"]),
+            (b"a\nX: c\nACCEPT:\td, e", &[b"a", b"d, e"]),
+            (
+                b"a\r\nAccept-Encoding: x\r\nAccept: \r\naccept:b",
+                &[b"a", b"", b"b"],
+            ),
+            (b"\r\nAccept: b", &[b"", b"b"]),
+        ];
+        for (span, want) in cases {
+            let want: Vec<Vec<u8>> = want.iter().map(|w| w.to_vec()).collect();
+            assert_eq!(values(span), want, "{}", span.escape_ascii());
+        }
+    }
+
+    #[test]
+    fn host_values() {
+        let good: &[&[u8]] = &[
+            b"",
+            b"example.com",
+            b"EXAMPLE.com:8080",
+            b"localhost:",
+            b"127.0.0.1",
+            b"127.0.0.1:80",
+            b"[::1]",
+            b"[::1]:8080",
+            b"[2001:db8::ffff:1.2.3.4]:1",
+            b"a-b_c~d.e!$&'()*+,;=",
+            b"%C3%BC.example",
+            b"999.999.999.999",
+        ];
+        let bad: &[&[u8]] = &[
+            b"a b",
+            b"a/b",
+            b"a@b",
+            b"a:b",
+            b"a:80:80",
+            b":x",
+            b"[::1",
+            b"[::1]x",
+            b"[::1]:8a",
+            b"[]",
+            b"[1.2.3.4]",
+            b"[fe80::1%25eth0]",
+            b"[v1.x]",
+            b"::1",
+            b"%C3%B",
+            b"%zz",
+            b"\xc3\xbc.example",
+            b"a\tb",
+            b"a\"b",
+            b"a[b]",
+        ];
+        for h in good {
+            assert!(is_host(h), "{}", h.escape_ascii());
+        }
+        for h in bad {
+            assert!(!is_host(h), "{}", h.escape_ascii());
         }
     }
 

@@ -20,6 +20,7 @@ use crate::buf::Buf;
 use crate::fs::path::{self, MAX_PATH_BYTES};
 use crate::fs::root::{DOT, NAME_MAX_BYTES};
 use crate::http::chunked::Decoder;
+use crate::http::conditional;
 use crate::http::multipart::{self, Event, Parser};
 use crate::http::request::{self, MAX_HEAD_BYTES, Method};
 use crate::http::response::{self, Status};
@@ -191,7 +192,7 @@ impl Cx<'_, '_, '_> {
         // `If-None-Match: *`: only if no file has the name (RFC 9110
         // §13.1.2); other values name versions and do not apply to a PUT
         // that creates a file.
-        let star = req.if_none_match.is_some_and(|v| v == b"*");
+        let star = req.if_none_match.is_some_and(conditional::any_star);
         let mut up = Upload {
             framing,
             is_form: !put,
