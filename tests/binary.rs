@@ -15,15 +15,21 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The size budget of the default build, with HTTPS: 160 KiB for issue
-/// 8; issue 9's sharing (passwords, uploads, tar) added 37 KB to it.
-const MAX_TLS_BINARY_BYTES: u64 = 200 * 1024;
+/// 8; issue 9's sharing (passwords, uploads, tar) added 37 KB to it, and
+/// issue 10's operator features 19 KB (see the plain budget).
+const MAX_TLS_BINARY_BYTES: u64 = 220 * 1024;
 
 /// The size budget of the plain-HTTP build. Issue 9 set 72 KiB; its
 /// sharing features took the binary from 57,248 to 99,216 bytes: the
 /// passwords alone are 19.5 KB (Blowfish's 4 KiB of tables, SHA-256 and
 /// SHA-512 through sha-crypt), uploads ~8 KB, tar ~7 KB (README, Size).
-/// The project aims at 32 KiB for the plain server.
-const MAX_PLAIN_BINARY_BYTES: u64 = 98 * 1024;
+/// Issue 10 stated no budget; its operator features took the binary to
+/// 118,448 bytes: `--check`'s client ~3.7 KB, the cache policy, `--404`
+/// and clean URLs ~3.5 KB, the four log formats ~2.2 KB, socket
+/// activation, Unix sockets, `--log FILE` and reloads ~5 KB, the request
+/// fixes ~1 KB, the longer usage text ~1 KB (README, Size). The project
+/// aims at 32 KiB for the plain server.
+const MAX_PLAIN_BINARY_BYTES: u64 = 118 * 1024;
 
 /// Builds the release binary into its own target directory `name`, with
 /// `args` added to `cargo build` and `env` set.
