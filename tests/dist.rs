@@ -68,22 +68,6 @@ fn which(program: &str) -> Option<PathBuf> {
         })
 }
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
-/// The `Name:` line of /proc/PID/status, trimmed.
-fn status_field(pid: i32, name: &str) -> String {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
-        .trim()
-        .to_string()
-}
-
 /// Waits until `pid` has at least one child process; its children.
 fn wait_children(pid: u32) -> Vec<i32> {
     let start = Instant::now();

@@ -264,12 +264,10 @@ fn bad_activation_is_one_line_and_exit_1() {
     }
 }
 
-/// Starts httpd on a Unix socket; the child and its stderr.
-fn on_unix(sock: &Path, dir: &Path, extra: &[&str]) -> (Child, Arc<Mutex<String>>) {
+/// Runs httpd with `args`; the child, its banner line and its stderr.
+fn spawn(args: &[&str]) -> (Child, String, Arc<Mutex<String>>) {
     let mut child = Command::new(HTTPD)
-        .args(["--bind", &format!("unix:{}", sock.display())])
-        .args(["-d", dir.to_str().unwrap()])
-        .args(extra)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -278,11 +276,21 @@ fn on_unix(sock: &Path, dir: &Path, extra: &[&str]) -> (Child, Arc<Mutex<String>
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut banner = String::new();
     out.read_line(&mut banner).unwrap();
-    assert_eq!(
-        banner,
-        format!("Serving HTTP on unix:{} ...\n", sock.display())
-    );
     let err = collect(child_stderr(&mut child));
+    (child, banner, err)
+}
+
+/// Starts httpd on a Unix socket; the child and its stderr.
+fn on_unix(sock: &Path, dir: &Path, extra: &[&str]) -> (Child, Arc<Mutex<String>>) {
+    let bind = format!("unix:{}", sock.display());
+    let mut args = vec!["--bind", &bind, "-d", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let (child, banner, err) = spawn(&args);
+    let want = format!("Serving HTTP on unix:{} ...\n", sock.display());
+    if banner != want {
+        std::thread::sleep(Duration::from_millis(200));
+        panic!("{banner:?}; stderr: {}", err.lock().unwrap());
+    }
     (child, err)
 }
 
@@ -329,6 +337,12 @@ fn a_unix_socket_for_a_reverse_proxy() {
     // A socket left behind by a killed server is stale: replaced.
     first.kill().unwrap();
     first.wait().unwrap();
+    // Its workers follow it (their parent-death signal) and close the
+    // socket; until then it is not stale.
+    let start = Instant::now();
+    while UnixStream::connect(&sock).is_ok() && start.elapsed() < WAIT {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(sock.exists());
     let (mut second, _) = on_unix(&sock, site.path(), &[]);
     assert_eq!(unix_get(&sock, "/a.txt").0, 200);
@@ -358,24 +372,15 @@ fn a_unix_socket_for_a_reverse_proxy() {
 /// Starts `httpd -d DIR ARGS` on a free port of 127.0.0.1; the child, its
 /// port and its stderr.
 fn start(dir: &Path, args: &[&str]) -> (Child, u16, Arc<Mutex<String>>) {
-    let mut child = Command::new(HTTPD)
-        .args(["0", "-b", "127.0.0.1", "-d", dir.to_str().unwrap()])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut banner = String::new();
-    out.read_line(&mut banner).unwrap();
+    let mut all = vec!["0", "-b", "127.0.0.1", "-d", dir.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let (child, banner, err) = spawn(&all);
     let port = banner
         .split(" port ")
         .nth(1)
         .and_then(|s| s.split(' ').next())
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("{banner}"));
-    let err = collect(child_stderr(&mut child));
     (child, port, err)
 }
 
@@ -454,6 +459,46 @@ fn sighup_picks_up_a_rebuilt_directory() {
 /// Reopening after logrotate is in tests/logs.rs.
 #[test]
 fn an_unopenable_log_is_one_line_and_exit_1() {
+    // Opened as root, the log must not be a way to write elsewhere: a
+    // symlink or a second hard link is refused, and the file it names
+    // is left as it was.
+    let dir = TempDir::new("logtrap");
+    let precious = dir.write("precious", "keep\n");
+    let link = dir.path().join("sym.log");
+    std::os::unix::fs::symlink(&precious, &link).unwrap();
+    let hard = dir.path().join("hard.log");
+    std::fs::hard_link(&precious, &hard).unwrap();
+    for (log, why) in [
+        (&link, "symbolic links"),
+        (&hard, "not a regular file with one link"),
+    ] {
+        let out = Command::new(HTTPD)
+            .args(["0", "-d", "/", "--log", log.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{said}");
+        assert!(said.contains(why) && said.lines().count() == 1, "{said}");
+    }
+    assert_eq!(std::fs::read(&precious).unwrap(), b"keep\n");
+    if common::is_root() {
+        // A log this start creates goes to the --user, so it can be
+        // opened again after a reload; one that was there stays its
+        // owner's.
+        use std::os::unix::fs::MetadataExt;
+        let kept = dir.write("kept.log", "");
+        for (log, uid) in [(dir.path().join("new.log"), 65534), (kept, 0)] {
+            let (mut server, _, _) = start(dir.path(), &["--log", log.to_str().unwrap()]);
+            assert_eq!(
+                std::fs::metadata(&log).unwrap().uid(),
+                uid,
+                "{}",
+                log.display()
+            );
+            kill("TERM", server.id());
+            assert_eq!(wait_exit(&mut server), Some(0));
+        }
+    }
     let out = Command::new(HTTPD)
         .args(["0", "-d", "/", "--log", "/nonexistent/dir/access.log"])
         .output()

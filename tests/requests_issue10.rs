@@ -9,16 +9,6 @@ use common::*;
 use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
 
-/// Sends `raw` on a new connection and reads until the server closes:
-/// the parsed head and every byte after it.
-fn exchange(server: &Server, raw: &[u8]) -> (Response, Vec<u8>) {
-    let mut s = server.connect();
-    s.write_all(raw).unwrap();
-    let mut all = Vec::new();
-    s.read_to_end(&mut all).expect("read to EOF");
-    split_head(&all)
-}
-
 /// `GET target` over HTTP/1.1 with `Host: h`, `Connection: close` and
 /// extra header lines; the response.
 fn get_raw(server: &Server, target: &[u8], headers: &[&str]) -> Response {

@@ -13,22 +13,6 @@ use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_httpd");
 
-/// The `Name:\tvalue` line of /proc/PID/status.
-fn status_field(pid: i32, name: &str) -> String {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
-        .trim()
-        .to_string()
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
 /// Runs httpd to its exit (for start-up failures): code and stderr.
 fn run_to_exit(command: &mut Command) -> (Option<i32>, String) {
     let out = command.output().expect("run httpd");
@@ -45,6 +29,14 @@ fn workers_and_supervisor_are_confined_by_default() {
     let server = Server::start(dir.path(), &["-w", "2", "-q"]);
     assert_eq!(server.get("/a.txt", &[]).body, b"a\n");
     let pids = workers(&server, 2);
+    // A worker confines itself before its first accept, but the request
+    // above may have been another's: wait until each has its filters.
+    for &pid in &pids {
+        let start = std::time::Instant::now();
+        while status_field(pid, "Seccomp_filters") != "3" && start.elapsed() < WAIT {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
     for &pid in pids.iter().chain([&(server.child.id() as i32)]) {
         assert_eq!(status_field(pid, "NoNewPrivs"), "1", "pid {pid}");
         assert_eq!(status_field(pid, "Seccomp"), "2", "pid {pid}");

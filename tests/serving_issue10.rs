@@ -15,16 +15,6 @@ use std::os::unix::ffi::OsStrExt;
 /// The hashed name's line (`http::cache`).
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-/// Sends `raw` and reads until the server closes: the head and every
-/// byte after it (so "no body" and exact lengths can be asserted).
-fn exchange(server: &Server, raw: &[u8]) -> (Response, Vec<u8>) {
-    let mut s = server.connect();
-    s.write_all(raw).unwrap();
-    let mut all = Vec::new();
-    s.read_to_end(&mut all).expect("read to EOF");
-    split_head(&all)
-}
-
 fn get(server: &Server, path: &str, headers: &[&str]) -> (Response, Vec<u8>) {
     exchange(server, &request("GET", path, headers))
 }

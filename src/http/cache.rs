@@ -14,11 +14,12 @@ use crate::buf::Buf;
 /// `[contenthash:8]`, Parcel); shorter runs are too often plain words.
 pub const MIN_HASH_CHARS: usize = 8;
 
-/// A hashed name's line: a year (`cli::MAX_AGE_LIMIT_SECS`, the most RFC
-/// 9111 §5.2.2.1 advises), `public` so shared caches keep it even behind
-/// `--auth`'s credentials (§5.2.2.9), and `immutable` so browsers do not
+/// A hashed name's directives: a year (`cli::MAX_AGE_LIMIT_SECS`, the
+/// most RFC 9111 §5.2.2.1 advises), and `immutable` so browsers do not
 /// revalidate it on reload (RFC 8246 §2): a new content gets a new name.
-const IMMUTABLE: &str = "Cache-Control: public, max-age=31536000, immutable\r\n";
+/// `public` goes before it (shared caches keep it), `private` instead
+/// behind `--auth` (see `Policy::private`).
+const IMMUTABLE: &str = "max-age=31536000, immutable";
 
 /// Generated answers: storable, but revalidated before each reuse (RFC
 /// 9111 §5.2.2.4), so a listing or a 404 never outlives the change that
@@ -31,6 +32,10 @@ const NO_CACHE: &str = "Cache-Control: no-cache\r\n";
 pub struct Policy<'a> {
     pub max_age: Option<u32>,
     pub immutable_hashed: bool,
+    /// The site asks for a password (`--auth`): files are `private`, so
+    /// no shared cache (a CDN) hands them to a client without one (RFC
+    /// 9111 §3.5 would let `public` do that).
+    pub private: bool,
     pub extra: &'a [&'a [u8]],
 }
 
@@ -50,12 +55,19 @@ pub fn header(out: &mut Buf, policy: &Policy, answer: Answer) {
     if !on || overridden(policy.extra) {
         return;
     }
+    let scope = if policy.private { "private, " } else { "" };
     match (answer, policy.max_age) {
         (Answer::File { hashed: true }, _) if policy.immutable_hashed => {
-            out.str(IMMUTABLE);
+            let scope = if policy.private { scope } else { "public, " };
+            out.str("Cache-Control: ")
+                .str(scope)
+                .str(IMMUTABLE)
+                .str("\r\n");
         }
         (Answer::File { .. }, Some(secs)) => {
-            out.str("Cache-Control: max-age=")
+            out.str("Cache-Control: ")
+                .str(scope)
+                .str("max-age=")
                 .u64(u64::from(secs))
                 .str("\r\n");
         }
@@ -219,8 +231,10 @@ mod tests {
         let off = Policy {
             max_age: None,
             immutable_hashed: false,
+            private: false,
             extra: &[],
         };
+        let year = "Cache-Control: public, max-age=31536000, immutable\r\n";
         for answer in [hashed_js, plain, Answer::Generated] {
             assert_eq!(line(&off, answer), "");
         }
@@ -235,15 +249,29 @@ mod tests {
             immutable_hashed: true,
             ..off
         };
-        assert_eq!(line(&immutable, hashed_js), IMMUTABLE);
+        assert_eq!(line(&immutable, hashed_js), year);
         assert_eq!(line(&immutable, plain), "");
         assert_eq!(line(&immutable, Answer::Generated), NO_CACHE);
         let both = Policy {
             max_age: Some(0),
             ..immutable
         };
-        assert_eq!(line(&both, hashed_js), IMMUTABLE);
+        assert_eq!(line(&both, hashed_js), year);
         assert_eq!(line(&both, plain), "Cache-Control: max-age=0\r\n");
+        // Behind a password, no shared cache may keep a file.
+        let private = Policy {
+            private: true,
+            ..both
+        };
+        assert_eq!(
+            line(&private, hashed_js),
+            "Cache-Control: private, max-age=31536000, immutable\r\n"
+        );
+        assert_eq!(
+            line(&private, plain),
+            "Cache-Control: private, max-age=0\r\n"
+        );
+        assert_eq!(line(&private, Answer::Generated), NO_CACHE);
         // The operator's own header wins, whatever its case.
         let extra: [&[u8]; 2] = [b"X-A: b", b"cache-CONTROL: no-store"];
         let overridden = Policy {
@@ -264,6 +292,6 @@ mod tests {
     #[test]
     fn immutable_is_the_cli_limit() {
         let year = crate::cli::MAX_AGE_LIMIT_SECS.to_string();
-        assert!(IMMUTABLE.contains(&format!("max-age={year},")));
+        assert!(IMMUTABLE.starts_with(&format!("max-age={year},")));
     }
 }

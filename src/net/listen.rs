@@ -27,10 +27,12 @@ const SOCK_STREAM: i32 = 1;
 /// The first descriptor systemd passes (`SD_LISTEN_FDS_START`).
 const LISTEN_FDS_START: i32 = 3;
 
-/// Mode of a `--bind unix:` socket file: connecting takes write
-/// permission (unix(7)), and the reverse proxy runs as another user. Who
-/// may reach it is decided by the permissions of the directory holding it.
-const UNIX_SOCKET_MODE: u32 = 0o666;
+/// The umask a `--bind unix:` socket file is made under, for mode 0666:
+/// connecting takes write permission (unix(7)), and the reverse proxy
+/// runs as another user. Who may reach it is decided by the permissions
+/// of the directory holding it. (A mask at bind(2), not a chmod after it,
+/// which would follow a symlink swapped in between.)
+const UNIX_SOCKET_UMASK: u32 = 0o111;
 
 /// The step that failed, for the start-up error line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -269,7 +271,22 @@ fn listen_unix(path: &[u8]) -> Result<OwnedFd, (Step, Errno)> {
     let name = CStr::new(with_nul).ok_or((Step::Bind, Errno::EINVAL))?;
     let flags = Sock::STREAM.with(Sock::NONBLOCK).with(Sock::CLOEXEC);
     let fd = sys::socket(AF_UNIX, flags).map_err(|e| (Step::Socket, e))?;
-    if let Err(e) = sys::bind(fd.as_fd(), &addr) {
+    let umask = sys::umask(UNIX_SOCKET_UMASK);
+    let bound = bind_unix(fd.as_fd(), &addr, name, flags);
+    sys::umask(umask);
+    bound?;
+    sys::listen(fd.as_fd(), LISTEN_BACKLOG).map_err(|e| (Step::Listen, e))?;
+    Ok(fd)
+}
+
+/// Binds `fd` to `addr` (the file `name`), replacing a stale socket file.
+fn bind_unix(
+    fd: BorrowedFd,
+    addr: &UnixAddr,
+    name: CStr,
+    flags: Sock,
+) -> Result<(), (Step, Errno)> {
+    if let Err(e) = sys::bind(fd, addr) {
         if e != Errno::EADDRINUSE {
             return Err((Step::Bind, e));
         }
@@ -279,16 +296,14 @@ fn listen_unix(path: &[u8]) -> Result<OwnedFd, (Step, Errno)> {
             return Err((Step::NotSocket, Errno::EEXIST));
         }
         let probe = sys::socket(AF_UNIX, flags).map_err(|e| (Step::Socket, e))?;
-        match sys::connect(probe.as_fd(), &addr) {
+        match sys::connect(probe.as_fd(), addr) {
             Err(Errno::ECONNREFUSED) => {}
             _ => return Err((Step::InUse, Errno::EADDRINUSE)),
         }
         sys::unlinkat(BorrowedFd::CWD, name).map_err(|e| (Step::Bind, e))?;
-        sys::bind(fd.as_fd(), &addr).map_err(|e| (Step::Bind, e))?;
+        sys::bind(fd, addr).map_err(|e| (Step::Bind, e))?;
     }
-    sys::fchmodat(BorrowedFd::CWD, name, UNIX_SOCKET_MODE).map_err(|e| (Step::Bind, e))?;
-    sys::listen(fd.as_fd(), LISTEN_BACKLOG).map_err(|e| (Step::Listen, e))?;
-    Ok(fd)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Networking: the listener, connections and their state machine, the
+//! Networking: the listening sockets, connections and their state machine, the
 //! per-worker event loop, and the supervisor. (Address text, which the
 //! command line and the log use too, is `crate::addr`, below them all.)
 

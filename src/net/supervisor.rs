@@ -1,5 +1,5 @@
 //! The supervisor: the process the user started. It opens the root and
-//! the listener (so start-up errors are reported once, with exit 1),
+//! the listening sockets (so start-up errors are reported once, with exit 1),
 //! prints the banner, forks the workers, restarts any that dies, and on
 //! SIGINT/SIGTERM/SIGQUIT stops them and exits 0. SIGHUP reloads: the
 //! log file and the root are opened again (a symlink swapped by a deploy
@@ -65,9 +65,14 @@ pub fn run(config: &Config, env: &[&[u8]]) -> i32 {
     let fd_count = listeners.fds(&mut fd_mem);
     let listener_fds = fd_mem.get(..fd_count).unwrap_or_default();
     // Opened while still root, as nginx does: /var/log may be root's.
-    let mut log_file = config.log_file.map(|path| {
-        open_log(path).unwrap_or_else(|e| die_about(b"cannot open the log '", path, b"'", e))
-    });
+    let mut log_file = None;
+    let mut log_created = false;
+    if let Some(path) = config.log_file {
+        match open_log(path) {
+            Ok((fd, created)) => (log_file, log_created) = (Some(fd), created),
+            Err(e) => cannot_open_log(path, e, b"", true),
+        }
+    }
     // The key may be readable by root only: read it while still root.
     #[cfg(feature = "tls")]
     let credentials = config.tls.on().then(|| {
@@ -80,13 +85,18 @@ pub fn run(config: &Config, env: &[&[u8]]) -> i32 {
     let https = false;
     // The password file may be root-only too.
     let users = super::auth::load(config);
-    // Root is no longer needed: the listener and the root are open.
+    // Root is no longer needed: the sockets and the root are open.
     let privileges = sandbox::drop_privileges(
         config.user,
         root.dir(),
         config.directory,
         config.options.listing,
-        log_file.as_ref().map(OwnedFd::as_fd),
+        // Only a file this start created is handed over: never one that
+        // was there already, which may be anybody's.
+        log_file
+            .as_ref()
+            .filter(|_| log_created)
+            .map(OwnedFd::as_fd),
     );
     // The --404 page must open beneath the root as a regular file, for
     // the user that serves.
@@ -138,6 +148,9 @@ pub fn run(config: &Config, env: &[&[u8]]) -> i32 {
     }
     .min(MAX_WORKERS);
     let mut pids = [0i32; MAX_WORKERS];
+    // Workers of earlier generations still finishing their responses
+    // after a reload: told to stop with the rest, and waited for.
+    let mut retired = [0i32; MAX_WORKERS];
     let me = sys::getpid();
     let spawn = |index: usize, root: &Root, log: BorrowedFd| -> i32 {
         match sys::fork() {
@@ -202,6 +215,7 @@ pub fn run(config: &Config, env: &[&[u8]]) -> i32 {
             SIGINT | SIGTERM | SIGQUIT if stopping => {
                 // A second Ctrl-C: the user does not want to wait.
                 stop_workers(&pids, SIGKILL);
+                stop_workers(&retired, SIGKILL);
                 return 1;
             }
             SIGINT | SIGTERM | SIGQUIT => {
@@ -215,6 +229,7 @@ pub fn run(config: &Config, env: &[&[u8]]) -> i32 {
                 }
                 listeners.stop();
                 stop_workers(&pids, SIGTERM);
+                stop_workers(&retired, SIGTERM);
             }
             SIGUSR1 if config.log_file.is_none() => {
                 out::stderr(b"httpd: SIGUSR1: no --log FILE to open again\n");
@@ -225,20 +240,26 @@ pub fn run(config: &Config, env: &[&[u8]]) -> i32 {
                 // no client is refused.
                 if let Some(path) = config.log_file {
                     match open_log(path) {
-                        Ok(fd) => log_file = Some(fd),
-                        Err(e) => out::line(
-                            &[
-                                b"cannot reopen the log '",
-                                path,
-                                b"'; still writing the old one",
-                            ],
-                            Some(e),
-                        ),
+                        Ok((fd, _)) => log_file = Some(fd),
+                        Err(e) => cannot_open_log(path, e, b"; still writing the old one", false),
                     }
                 }
                 if signal == SIGHUP {
                     match open_root(config.directory) {
-                        Ok(fresh) => root = fresh,
+                        Ok(fresh) => {
+                            root = fresh;
+                            // A release without its --404 page is served
+                            // with plain 404s; say so.
+                            let page = config.not_found.unwrap_or_default();
+                            if config.not_found.is_some()
+                                && crate::serve::check_not_found(&root, page).is_err()
+                            {
+                                out::line(
+                                    &[b"warning: --404 '", page, b"' is missing after the reload"],
+                                    None,
+                                );
+                            }
+                        }
                         Err(e) => out::line(
                             &[
                                 b"cannot serve '",
@@ -249,9 +270,22 @@ pub fn run(config: &Config, env: &[&[u8]]) -> i32 {
                         ),
                     }
                 }
-                stop_workers(&pids, SIGTERM);
+                // The new workers first, then the old ones are told to
+                // hand over: SIGHUP makes a worker stop accepting and
+                // finish every response in flight, however long (each
+                // connection's own timeout still applies), then exit.
+                let old = pids;
                 for (i, pid) in pids.iter_mut().enumerate().take(count) {
                     *pid = spawn(i, &root, log_of(&log_file));
+                }
+                stop_workers(&old, SIGHUP);
+                // Reloads faster than workers finish: the oldest are only
+                // reaped, no longer tracked.
+                let mut free = retired.iter_mut().filter(|p| **p == 0);
+                for &pid in old.iter().filter(|&&p| p > 0) {
+                    if let Some(slot) = free.next() {
+                        *slot = pid;
+                    }
                 }
                 out::stderr(if signal == SIGHUP {
                     b"httpd: SIGHUP: reloaded (the directory and the log opened again, fresh workers)\n"
@@ -265,10 +299,12 @@ pub fn run(config: &Config, env: &[&[u8]]) -> i32 {
             }
             _ => {}
         }
-        // Reap every ended worker; restart it unless stopping. Workers of
-        // an earlier generation are no longer listed: they are reaped and
-        // forgotten.
+        // Reap every ended worker; restart it unless stopping or retired.
         while let Ok(Some((pid, status))) = sys::wait_any_nohang() {
+            if let Some(slot) = retired.iter_mut().find(|p| **p == pid) {
+                *slot = 0;
+                continue;
+            }
             let found = pids
                 .iter_mut()
                 .take(count)
@@ -297,7 +333,7 @@ pub fn run(config: &Config, env: &[&[u8]]) -> i32 {
             last_restart = now;
             *slot = spawn(index, &root, log_of(&log_file));
         }
-        if stopping && pids.iter().take(count).all(|&p| p == 0) {
+        if stopping && pids.iter().chain(&retired).all(|&p| p == 0) {
             return 0;
         }
     }
@@ -316,16 +352,44 @@ fn open_root(directory: &[u8]) -> Result<Root, Errno> {
 }
 
 /// Opens `--log FILE` for appending, creating it (mode 0644, less the
-/// umask) if missing. `O_APPEND` keeps each batch whole when several
-/// workers write (write(2)).
-fn open_log(path: &[u8]) -> Result<OwnedFd, Errno> {
+/// umask) if missing; true when this call created it. `O_APPEND` keeps
+/// each batch whole when several workers write (write(2)). Opened as root
+/// at start-up, it must not be a way to write elsewhere: a symlink is
+/// refused (`O_NOFOLLOW`), and so is anything but a regular file with one
+/// link (a FIFO would block, a hard link could be /etc/shadow's). Err
+/// None: not such a file.
+fn open_log(path: &[u8]) -> Result<(OwnedFd, bool), Option<Errno>> {
     let mut name_mem = [0u8; MAX_PATH_BYTES + 1];
     let mut name = Buf::new(&mut name_mem);
     name.push(path).byte(0);
     let name = CStr::new(name.as_bytes())
         .filter(|_| !name.overflowed())
-        .ok_or(Errno::ENAMETOOLONG)?;
-    sys::openat(BorrowedFd::CWD, name, Open::LOG)
+        .ok_or(Some(Errno::ENAMETOOLONG))?;
+    let (fd, created) = match sys::openat(BorrowedFd::CWD, name, Open::LOG_NEW) {
+        Ok(fd) => (fd, true),
+        Err(Errno::EEXIST) => (sys::openat(BorrowedFd::CWD, name, Open::LOG_OLD)?, false),
+        Err(e) => return Err(Some(e)),
+    };
+    let st = sys::fstat(fd.as_fd())?;
+    if !st.is_file() || st.nlink != 1 {
+        return Err(None);
+    }
+    Ok((fd, created))
+}
+
+/// Says the log cannot be opened; exits 1 at start-up (`fatal`).
+fn cannot_open_log(path: &[u8], e: Option<Errno>, after: &[u8], fatal: bool) {
+    let path = path.get(..MAX_PATH_BYTES / 2).unwrap_or(path);
+    let why: &[u8] = if e.is_some() {
+        b"'"
+    } else {
+        b"': not a regular file with one link"
+    };
+    let parts: [&[u8]; 4] = [b"cannot open the log '", path, why, after];
+    if fatal {
+        out::fail(&parts, e);
+    }
+    out::line(&parts, e);
 }
 
 /// Prints why the socket could not be made, and exits 1.

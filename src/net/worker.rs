@@ -16,8 +16,8 @@ use crate::net::listen::MAX_LISTENERS;
 use crate::net::tls;
 use crate::rt::out::{self, MAX_LINE_BYTES};
 use crate::rt::sys::{
-    self, BorrowedFd, Clock, Epoll, EpollEvent, EpollOp, Errno, OwnedFd, SIGINT, SIGTERM, SigSet,
-    Sock,
+    self, BorrowedFd, Clock, Epoll, EpollEvent, EpollOp, Errno, OwnedFd, SIGHUP, SIGINT, SIGTERM,
+    SigSet, Sock,
 };
 use crate::sandbox::{self, Mode, Support};
 use crate::serve::upload::{MAX_UPLOADS_IN_FLIGHT, Spare};
@@ -45,7 +45,8 @@ const TICK_MS: i32 = 1000;
 /// ready, so the rest are taken next turn.
 const MAX_ACCEPTS_PER_TURN: u32 = 256;
 
-/// Seconds in-flight responses get to finish after SIGTERM or SIGINT.
+/// Seconds in-flight responses get to finish after SIGTERM or SIGINT
+/// (after SIGHUP, a reload's hand-over, they get what they need).
 pub const SHUTDOWN_GRACE_SECS: i64 = 10;
 
 /// What a worker is given by the supervisor.
@@ -276,7 +277,7 @@ fn prepare<'a>(setup: &Setup<'a>) -> Result<Parts<'a>, Errno> {
     };
     let log = Log::new(log_mem, setup.log_fd, setup.log_format);
     let ep = sys::epoll_create1()?;
-    let signals = sys::signalfd(SigSet::of(&[SIGINT, SIGTERM]), false)?;
+    let signals = sys::signalfd(SigSet::of(&[SIGINT, SIGTERM, SIGHUP]), false)?;
     let ev = EpollEvent::new(Epoll::IN, SIGNAL_TOKEN);
     sys::epoll_ctl(ep.as_fd(), EpollOp::Add, signals.as_fd(), ev)?;
     Ok(Parts {
@@ -376,8 +377,17 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
                     }
                 }
                 SIGNAL_TOKEN => {
-                    while sys::read_signal(signals.as_fd()).is_some() {
-                        stopping_at.get_or_insert(now + SHUTDOWN_GRACE_SECS);
+                    while let Some(signal) = sys::read_signal(signals.as_fd()) {
+                        // SIGHUP: fresh workers have taken over (a reload);
+                        // finish every response, however long it takes.
+                        // SIGTERM, SIGINT: the server stops; at most the
+                        // grace period.
+                        let at = if signal == SIGHUP {
+                            i64::MAX
+                        } else {
+                            now + SHUTDOWN_GRACE_SECS
+                        };
+                        stopping_at = Some(stopping_at.map_or(at, |t| t.min(at)));
                     }
                 }
                 token => {
@@ -427,10 +437,10 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
                 };
                 // Stopping (or handing over to fresh workers after a
                 // SIGHUP), an idle connection is closed once it has been
-                // idle a whole tick: one just accepted, or whose client
+                // idle a whole second: one just accepted, or whose client
                 // is about to send its next request, is answered instead
                 // (with `Connection: close`) rather than cut off.
-                let idle = conn.is_idle() && conn.idle_since() < now;
+                let idle = conn.is_idle() && conn.idle_since() + 1 < now;
                 let stop = stopping_at.is_some() && (give_up || idle);
                 if conn.fd.is_some() && (now > conn.deadline || stop) {
                     table.release(slot);

@@ -19,7 +19,7 @@
 //! `socket`/`bind`/`listen`, socket activation's checks of the sockets
 //! systemd passed (`getsockopt`, `fcntl` to make them non-blocking),
 //! `--bind unix:` (`connect` to tell a stale socket file from a live one,
-//! `unlinkat` of a stale one, `fchmodat` so a proxy may connect), opening
+//! `unlinkat` of a stale one, `umask` so a proxy may connect), opening
 //! `--log FILE` and handing it to the `--user` (`fchown`), the privilege
 //! drop (`setgroups`, `setgid`, `setuid`, `getresuid`, `getresgid`),
 //! signal masks, the probes, and HTTPS start-up (`net::https`: reading
@@ -40,8 +40,8 @@ pub use privileges::{Privileges, drop_privileges};
 
 use crate::rt::out;
 use crate::rt::sys::{
-    self, BorrowedFd, Errno, LandlockRuleset, Prctl, Rlimit, SHUT_RDWR, SHUT_WR, SIGCHLD, SIGKILL,
-    SIGTERM, SockFilter, Sysno,
+    self, BorrowedFd, Errno, LandlockRuleset, Prctl, Rlimit, SHUT_RDWR, SHUT_WR, SIGCHLD, SIGHUP,
+    SIGKILL, SIGTERM, SockFilter, Sysno,
 };
 use bpf::{Args, Rule};
 
@@ -168,7 +168,10 @@ const OPEN_CREATE_FLAGS: u32 = 0o2 | 0o100 | 0o1000 | 0o2000;
 /// can only be added to, so a worker runs under this filter and then its
 /// own: this list holds `WORKER` too (see `confine_supervisor`). What the
 /// supervisor can never do again: execute anything, create, bind or
-/// connect a socket, open a file for writing, ptrace, mount.
+/// connect a socket, open a file read-write or truncating it, ptrace,
+/// mount. (It can open one for appending: its `--log FILE`, again on
+/// SIGHUP; and as it runs the worker's list, it keeps `UPLOAD`'s calls.
+/// It never reads client input.)
 const SUPERVISOR: &[Rule] = &[
     // supervisor: `--log FILE` opened again on SIGHUP and SIGUSR1
     // (O_WRONLY | O_CREAT | O_APPEND); never O_RDWR or O_TRUNC. It
@@ -180,9 +183,11 @@ const SUPERVISOR: &[Rule] = &[
     one_of(Sysno::shutdown, 1, &[SHUT_WR as u32, SHUT_RDWR as u32]),
     one_of(Sysno::clone, 0, &[SIGCHLD]), // supervisor: fork a worker (no threads, no namespaces)
     any(Sysno::wait4),                   // supervisor: reap ended workers
-    one_of(Sysno::kill, 1, &[SIGTERM, SIGKILL]), // supervisor: stop workers
-    any(Sysno::nanosleep),               // supervisor: pace worker restarts
-    any(Sysno::getppid),                 // new worker: is its parent still there
+    // supervisor: stop workers (SIGTERM, SIGKILL), hand over to fresh
+    // ones after a reload (SIGHUP)
+    one_of(Sysno::kill, 1, &[SIGTERM, SIGKILL, SIGHUP]),
+    any(Sysno::nanosleep), // supervisor: pace worker restarts
+    any(Sysno::getppid),   // new worker: is its parent still there
     one_of(
         Sysno::prctl,
         0,
@@ -333,7 +338,8 @@ impl Writes {
 }
 
 /// Confines a worker before its first accept: `harden`, Landlock beneath
-/// `root`, then the `WORKER` filter, last.
+/// `root`, then the deny-list `writes` calls for (`NO_UPLOAD` or
+/// `NO_OVERWRITE`) and the `WORKER` filter, last.
 pub fn confine_worker(
     mode: Mode,
     support: Support,

@@ -1,5 +1,5 @@
 //! The privilege drop. A server started as root switches, after opening
-//! the listener and the root directory and before serving, to `--user`
+//! the listening sockets and the root directory and before serving, to `--user`
 //! (default `nobody`): `setgroups(0)`, `setgid`, `setuid`, then checks
 //! that all three user and group ids changed and that `setuid(0)` fails.
 //! Files only root may read then get 403, as with nginx's `user nobody`.

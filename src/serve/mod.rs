@@ -321,6 +321,7 @@ fn policy<'a>(site: &Site<'a>) -> Policy<'a> {
     Policy {
         max_age: site.options.max_age,
         immutable_hashed: site.options.immutable_hashed,
+        private: site.auth.is_some(),
         extra: site.common.extra,
     }
 }

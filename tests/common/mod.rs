@@ -705,3 +705,31 @@ impl Rng {
         v
     }
 }
+
+/// Sends `raw` on a new connection to `server` and reads until the server
+/// closes: the parsed head and every byte after it (so "no body" and
+/// exact lengths can be asserted).
+pub fn exchange(server: &Server, raw: &[u8]) -> (Response, Vec<u8>) {
+    let mut s = server.connect();
+    s.write_all(raw).unwrap();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).expect("read to EOF");
+    split_head(&all)
+}
+
+/// The `Name:` line of /proc/PID/status, trimmed.
+pub fn status_field(pid: i32, name: &str) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
+        .trim()
+        .to_string()
+}
+
+/// True when the tests run as root (as in CI).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}

@@ -5,7 +5,7 @@
 use core::mem::size_of;
 
 use super::{BorrowedFd, CStr, OwnedFd, Result};
-use syscalls::{Sysno, syscall2, syscall3, syscall4, syscall5, syscall6};
+use syscalls::{Sysno, syscall1, syscall2, syscall3, syscall4, syscall5, syscall6};
 
 flags! {
     /// `O_*` flags for `openat`/`openat2` (include/uapi/asm-generic/fcntl.h).
@@ -21,8 +21,12 @@ flags! {
         /// `O_TMPFILE | O_WRONLY` (`__O_TMPFILE | O_DIRECTORY`): an unnamed
         /// file in the directory opened, for uploads (open(2)).
         TMPFILE = 0o20200001;
-        /// `O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC`: `--log FILE`.
-        LOG = 0o2002101;
+        /// `O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NONBLOCK |
+        /// O_NOFOLLOW | O_CLOEXEC`: a new `--log FILE`.
+        LOG_NEW = 0o2406301;
+        /// `O_WRONLY | O_APPEND | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC`: an
+        /// existing `--log FILE`.
+        LOG_OLD = 0o2406001;
     }
 }
 
@@ -34,7 +38,7 @@ const CREATE_MODE: u64 = 0o666;
 fn mode_for(flags: Open) -> u64 {
     if flags.0 & Open::TMPFILE.0 == Open::TMPFILE.0 {
         CREATE_MODE
-    } else if flags.0 == Open::LOG.0 {
+    } else if flags.0 & O_CREAT != 0 {
         LOG_MODE
     } else {
         0
@@ -44,6 +48,9 @@ fn mode_for(flags: Open) -> u64 {
 /// The mode of a log file httpd creates, before the umask: readable by
 /// log tools, written only by its owner.
 const LOG_MODE: u64 = 0o644;
+
+/// `O_CREAT` (asm-generic/fcntl.h): only `--log FILE` creates with it.
+const O_CREAT: u64 = 0o100;
 
 flags! {
     /// `RESOLVE_*` flags for `openat2` (include/uapi/linux/openat2.h).
@@ -265,11 +272,12 @@ pub fn unlinkat(dir: BorrowedFd, name: CStr) -> Result<()> {
     Ok(())
 }
 
-/// fchmodat(2): `--bind unix:` lets a reverse proxy's user connect.
-pub fn fchmodat(dir: BorrowedFd, name: CStr, mode: u32) -> Result<()> {
-    // SAFETY: the kernel reads the NUL-terminated `name`, borrowed.
-    unsafe { syscall3(Sysno::fchmodat, dir.0 as usize, name.ptr(), mode as usize) }?;
-    Ok(())
+/// umask(2): returns the mask it replaces. `--bind unix:` creates its
+/// socket file with a mask that lets a reverse proxy's user connect.
+pub fn umask(mask: u32) -> u32 {
+    // SAFETY: umask touches no user memory and cannot fail.
+    let old = unsafe { syscall1(Sysno::umask, mask as usize) };
+    old.map_or(0, |m| m as u32)
 }
 
 /// fchown(2): the `--log` file goes to the `--user` before root is
