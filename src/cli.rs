@@ -5,6 +5,7 @@
 use crate::addr;
 use crate::http::syntax::is_tchar;
 use crate::log::Format as LogFormat;
+use crate::rt::sys::UNIX_PATH_BYTES;
 use crate::sandbox::Mode;
 use crate::sandbox::user::{self, UserSpec};
 use crate::serve::Options;
@@ -40,10 +41,6 @@ pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 1 << 30;
 
 /// `--bind unix:PATH`: the prefix that names a Unix socket.
 pub const UNIX_PREFIX: &[u8] = b"unix:";
-
-/// The longest Unix socket path: `sun_path` holds 108 bytes with the
-/// terminating NUL (unix(7)).
-pub const MAX_UNIX_PATH_BYTES: usize = 107;
 
 /// The largest `--max-age`: one year, the longest a cache keeps anything
 /// (RFC 9111 §5.2.2.1 advises no more; `immutable` names get exactly this).
@@ -361,7 +358,7 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
             Opt::Version => return Ok(Command::Version),
             Opt::Bind if v.starts_with(UNIX_PREFIX) => {
                 let path = v.get(UNIX_PREFIX.len()..).unwrap_or_default();
-                if path.is_empty() || path.len() > MAX_UNIX_PATH_BYTES {
+                if path.is_empty() || path.len() > UNIX_PATH_BYTES {
                     return Err(error("not a Unix socket path (1 to 107 bytes)", v));
                 }
                 config.unix = Some(path);

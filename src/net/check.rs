@@ -27,7 +27,7 @@ use crate::buf::Buf;
 use crate::http::client::{self, Peer};
 use crate::http::request::MAX_HEAD_BYTES;
 use crate::rt::out;
-use crate::rt::sys::{self, AF_UNIX, BorrowedFd, Clock, Errno, Msg, Sock, SockOpt};
+use crate::rt::sys::{self, AF_UNIX, BorrowedFd, Errno, Msg, Sock, SockOpt};
 
 /// How long the whole check may take, in seconds: connecting, sending
 /// and reading the status line. A healthy server on the same host answers
@@ -91,7 +91,7 @@ fn check<'a>(url: &[u8], answer: &'a mut [u8]) -> Result<(), Fail<'a>> {
         // The server would refuse it (414), so it is never healthy.
         return Err(Fail::Usage("the URL is too long"));
     }
-    let deadline = now_micros() + CHECK_TIMEOUT_SECS * 1_000_000;
+    let deadline = sys::monotonic_us() + CHECK_TIMEOUT_SECS * sys::MICROS_PER_SEC;
     let family = match url.peer {
         Peer::Ip(addr) => addr.family,
         Peer::Unix(_) => AF_UNIX,
@@ -134,16 +134,10 @@ fn check<'a>(url: &[u8], answer: &'a mut [u8]) -> Result<(), Fail<'a>> {
     }
 }
 
-/// The monotonic clock in microseconds (clock_gettime(2)).
-fn now_micros() -> i64 {
-    let (secs, nanos) = sys::clock_gettime(Clock::Monotonic);
-    secs * 1_000_000 + i64::from(nanos / 1000)
-}
-
 /// Sets the timeout `opt` to what is left until `deadline` (monotonic
 /// microseconds): a per-call limit made a limit on the whole check.
 fn set_timeout(fd: BorrowedFd, opt: SockOpt, deadline: i64) -> sys::Result<()> {
-    match u64::try_from(deadline - now_micros()) {
+    match u64::try_from(deadline - sys::monotonic_us()) {
         // 0 would mean no limit at all.
         Ok(left) if left > 0 => sys::setsockopt_timeval(fd, opt, left),
         _ => Err(Errno::EAGAIN),

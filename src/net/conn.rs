@@ -7,7 +7,7 @@
 use crate::buf::Buf;
 use crate::http::response::Status;
 use crate::log::{Entry, Format, Log};
-use crate::rt::sys::{self, BorrowedFd, Clock, Epoll, Errno, Msg, OwnedFd, SHUT_WR, SockAddr};
+use crate::rt::sys::{self, BorrowedFd, Epoll, Errno, Msg, OwnedFd, SHUT_WR, SockAddr};
 use crate::serve::tar::Piece;
 use crate::serve::{self, Body, Scratch, Site, Turn};
 
@@ -577,8 +577,7 @@ fn log(cx: &mut Cx, peer: &SockAddr, user: &[u8], head: &[u8], status: Status, l
         // The loop turn's clock reading is enough for the other formats,
         // which do not show the duration: one syscall saved per request.
         let now_us = if log.format() == Format::Json {
-            let (secs, nanos) = sys::clock_gettime(Clock::Monotonic);
-            secs.saturating_mul(1_000_000) + i64::from(nanos / 1_000)
+            sys::monotonic_us()
         } else {
             cx.now_us
         };

@@ -221,6 +221,16 @@ pub fn clock_gettime(clock: Clock) -> (i64, u32) {
     (ts[0], ts[1] as u32)
 }
 
+/// Microseconds in a second.
+pub const MICROS_PER_SEC: i64 = 1_000_000;
+
+/// The monotonic clock in microseconds: the JSON log's durations,
+/// `--check`'s deadline.
+pub fn monotonic_us() -> i64 {
+    let (secs, nanos) = clock_gettime(Clock::Monotonic);
+    secs.saturating_mul(MICROS_PER_SEC) + i64::from(nanos / 1_000)
+}
+
 /// nanosleep(2) for whole seconds (an interruption just ends it early).
 pub fn sleep_secs(secs: u32) {
     let ts = [i64::from(secs), 0i64];
