@@ -840,14 +840,46 @@ fn build_stage_copies_everything_the_build_reads() {
         }
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dep_info = format!("{BIN}.d");
-    let text = std::fs::read_to_string(&dep_info)
-        .unwrap_or_else(|e| panic!("{dep_info}: {e} (cargo writes it next to the binary)"));
+    // What the build read: the dep-info cargo writes for each crate of
+    // the package (`deps/httpd-*.d`, `deps/httpd_aead-*.d`, next to the
+    // binary cargo built for these tests), and what the build script
+    // asked to be watched (`build/httpd-*/output`). (`httpd.d` beside the
+    // binary is written by `cargo build` only, not by `cargo test`.)
+    let debug = Path::new(BIN).parent().unwrap();
+    let mut text = String::new();
+    for (dir, prefixes, file) in [
+        (debug.join("deps"), ["httpd-", "httpd_aead-"], None),
+        (debug.join("build"), ["httpd-", "httpd-"], Some("output")),
+    ] {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !prefixes.iter().any(|p| name.starts_with(p)) {
+                continue;
+            }
+            let path = match file {
+                Some(f) => entry.path().join(f),
+                None if name.ends_with(".d") => entry.path(),
+                None => continue,
+            };
+            let words = std::fs::read_to_string(&path).unwrap_or_default();
+            for line in words.lines() {
+                text.push_str(line.trim_start_matches("cargo:rerun-if-changed="));
+                text.push('\n');
+            }
+        }
+    }
     let mut read: BTreeSet<String> = text
         .split_whitespace()
-        .filter(|w| !w.ends_with(':'))
-        .filter_map(|w| Path::new(w).strip_prefix(root).ok())
-        .map(|p| p.display().to_string())
+        .filter(|w| !w.ends_with(':') && !w.starts_with("cargo:"))
+        .filter_map(|w| {
+            let path = Path::new(w);
+            let rel = if path.is_absolute() {
+                path.strip_prefix(root).ok()?
+            } else {
+                path
+            };
+            root.join(rel).exists().then(|| rel.display().to_string())
+        })
         .collect();
     assert!(
         read.contains("src/main.rs") && read.contains("build.rs"),
