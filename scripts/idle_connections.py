@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Measures what idle keep-alive connections cost httpd: opens N connections
 to a fresh server (one worker), has each make one request, holds them all
-open, reads the worker's RSS, then has every one of them make a second
+open, reads the worker's RSS at once and again once they have been idle
+for a few seconds (when their buffers are given back), then has every one
+of them make a second
 request and checks each answer. Usage: idle_connections.py [--tls] [N]
 [BINARY] (loopback only; the server runs for the duration of the script).
 With --tls the server uses --tls-self-signed and every connection is a
@@ -14,6 +16,9 @@ ARGS = [a for a in sys.argv[1:] if a != "--tls"]
 N = int(ARGS[0]) if len(ARGS) > 0 else 10_000
 BINARY = ARGS[1] if len(ARGS) > 1 else "target/release/httpd"
 REQUEST = b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+# Connections per client source address, well within its ephemeral ports.
+PER_SOURCE = 20_000
+IP_BIND_ADDRESS_NO_PORT = 24  # linux/in.h
 
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
@@ -90,19 +95,31 @@ def main():
     ctx.verify_mode = ssl.CERT_NONE
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     socks = []
-    for _ in range(N):
-        s = socket.create_connection(("127.0.0.1", port))
+    for i in range(N):
+        # One source address has ~28,000 ephemeral ports
+        # (net.ipv4.ip_local_port_range): spread over 127.0.0.x.
+        # IP_BIND_ADDRESS_NO_PORT: the port is chosen at connect, not
+        # searched for at bind (which is slow with many sockets).
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+        s.bind((f"127.0.0.{2 + i // PER_SOURCE}", 0))
+        s.connect(("127.0.0.1", port))
         s.setblocking(True)
         if TLS:
             s = ctx.wrap_socket(s, server_hostname="localhost")
         socks.append(s)
     first = round_trip(socks)
+    busy = rss_kib(worker)
+    # A connection idle for IDLE_RELEASE_SECS (2 s, net/conn.rs) gives its
+    # buffers' pages back at the worker's next once-a-second sweep.
+    time.sleep(3.5)
     held = rss_kib(worker)
-    time.sleep(1)
     second = round_trip(socks)
     kind = "TLS 1.3 " if TLS else ""
     print(f"{kind}connections: {N}; answered: {first} then {second} (all held open)")
-    print(f"worker RSS: {base} KiB at start, {held} KiB holding {N} idle connections")
+    print(f"worker RSS: {base} KiB at start, {busy} KiB just after the requests, "
+          f"{held} KiB holding {N} idle connections (3.5 s later)")
+    print(f"just after the requests: {(busy - base) / N * 1024:.0f} bytes per connection")
     print(f"growth: {(held - base) / N * 1024:.0f} bytes per idle connection "
           "(user memory only; the kernel's socket buffers are not in RSS)")
     for s in socks:

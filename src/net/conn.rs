@@ -78,6 +78,11 @@ pub enum Next {
     Close,
 }
 
+/// Seconds a connection stays idle before its buffers' pages are given
+/// back (`Conn::release_buffers`): longer than a browser or a benchmark
+/// takes between two keep-alive requests, so those never pay for it.
+pub const IDLE_RELEASE_SECS: i64 = 2;
+
 /// What `drive` needs from its worker.
 pub struct Cx<'a, 'l> {
     pub site: &'a Site<'a>,
@@ -126,6 +131,9 @@ pub struct Conn {
     /// The slot is on the worker's ready list. Survives close and reuse
     /// of the slot, so a slot is never listed twice.
     pub queued: bool,
+    /// Its buffers may hold touched pages: set by every `drive`, cleared
+    /// when `release_buffers` gives them back.
+    resident: bool,
     pub peer: SockAddr,
     input: &'static mut [u8],
     in_len: usize,
@@ -170,6 +178,7 @@ impl Conn {
             idle_next: NO_SLOT,
             idle_listed: false,
             queued: false,
+            resident: false,
             peer: SockAddr::default(),
             input,
             in_len: 0,
@@ -227,6 +236,23 @@ impl Conn {
         self.state == State::Reading && self.in_len == 0
     }
 
+    /// Gives the pages of its input and output buffers back to the kernel
+    /// (madvise(2) `MADV_DONTNEED`; they read as zeros when next touched)
+    /// if it has been idle, between requests with nothing buffered, for
+    /// `IDLE_RELEASE_SECS`: an idle keep-alive connection then costs its
+    /// slot (~400 bytes), not 12 KiB of buffers. Waiting that long keeps
+    /// the syscall and the page faults off busy keep-alive connections.
+    /// True when it released them.
+    pub fn release_buffers(&mut self, now: i64) -> bool {
+        if !self.resident || !self.is_idle() || now < self.since + IDLE_RELEASE_SECS {
+            return false;
+        }
+        self.resident = false;
+        let _ = sys::madvise_dontneed(self.input);
+        let _ = sys::madvise_dontneed(self.out);
+        true
+    }
+
     /// The monotonic second it began waiting for its current request.
     pub fn idle_since(&self) -> i64 {
         self.since
@@ -249,6 +275,7 @@ impl Conn {
     /// Runs the state machine until the socket would block or the
     /// connection is done. See the module docs.
     pub fn drive(&mut self, cx: &mut Cx) -> Next {
+        self.resident = true;
         let next = self.run(cx);
         #[cfg(feature = "tls")]
         if let (Next::Wait(events), Some(tls)) = (next, self.tls.as_ref())

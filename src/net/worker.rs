@@ -444,6 +444,8 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
                 let stop = stopping_at.is_some() && (give_up || idle);
                 if conn.fd.is_some() && (now > conn.deadline || stop) {
                     table.release(slot);
+                } else if let Some(conn) = table.conns.get_mut(slot).filter(|c| c.fd.is_some()) {
+                    conn.release_buffers(now);
                 }
             }
         }

@@ -40,8 +40,8 @@ pub use privileges::{Privileges, drop_privileges};
 
 use crate::rt::out;
 use crate::rt::sys::{
-    self, BorrowedFd, Errno, LandlockRuleset, Prctl, Rlimit, SHUT_RDWR, SHUT_WR, SIGCHLD, SIGHUP,
-    SIGKILL, SIGTERM, SockFilter, Sysno,
+    self, BorrowedFd, Errno, LandlockRuleset, MADV_DONTNEED, Prctl, Rlimit, SHUT_RDWR, SHUT_WR,
+    SIGCHLD, SIGHUP, SIGKILL, SIGTERM, SockFilter, Sysno,
 };
 use bpf::{Args, Rule};
 
@@ -123,6 +123,7 @@ const WORKER: &[Rule] = &[
     any(Sysno::newfstatat), // fs::listing: each entry's type, size and time
     one_of(Sysno::memfd_create, 1, &[MFD_CLOEXEC]), // serve::listing: rendered pages
     any(Sysno::write),      // serve::listing: pages into memfds; log, out: stderr
+    one_of(Sysno::madvise, 2, &[MADV_DONTNEED]), // worker: idle connections' buffers given back
     any(Sysno::exit_group), // worker: exit after shutdown or a fatal error
     any(Sysno::restart_syscall), // kernel: resumes a call interrupted by SIGSTOP
     #[cfg(feature = "tls")]

@@ -106,6 +106,27 @@ pub fn mmap_anonymous(len: usize) -> Result<&'static mut [u8]> {
     Ok(unsafe { core::slice::from_raw_parts_mut(addr as *mut u8, len) })
 }
 
+/// `MADV_DONTNEED` (asm-generic/mman-common.h).
+pub const MADV_DONTNEED: u32 = 4;
+
+/// madvise(2) `MADV_DONTNEED` on `mem`, which must start on a page
+/// boundary: its whole pages go back to the kernel, and read as zeros
+/// when next touched (a private anonymous mapping, as `mmap_anonymous`
+/// makes). The slice stays valid; only its contents are gone.
+pub fn madvise_dontneed(mem: &mut [u8]) -> Result<()> {
+    // SAFETY: `mem` is borrowed mutably, so nothing else reads the bytes
+    // the kernel zeroes; the mapping itself stays (madvise unmaps nothing).
+    unsafe {
+        syscall3(
+            Sysno::madvise,
+            mem.as_mut_ptr() as usize,
+            mem.len(),
+            MADV_DONTNEED as usize,
+        )
+    }?;
+    Ok(())
+}
+
 /// Maps an array of `n` values made by `init`, for the life of the
 /// process: the connection table, sized at start.
 pub fn mmap_array<T>(n: usize, mut init: impl FnMut(usize) -> T) -> Result<&'static mut [T]> {
