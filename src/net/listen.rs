@@ -6,6 +6,7 @@
 //! descriptors systemd passes under socket activation (sd_listen_fds(3)):
 //! `LISTEN_PID` is this process, `LISTEN_FDS` sockets start at fd 3.
 
+use crate::buf::Buf;
 use crate::cli::Bind;
 use crate::rt::sys::{
     self, AF_INET, AF_INET6, AF_UNIX, At, BorrowedFd, CStr, Errno, Open, OwnedFd, SHUT_RDWR, Sock,
@@ -264,11 +265,9 @@ pub fn listen(bind: Bind, port: u16) -> Result<(OwnedFd, SockAddr), (Step, Errno
 fn listen_unix(path: &[u8]) -> Result<OwnedFd, (Step, Errno)> {
     let addr = UnixAddr::new(path).ok_or((Step::Bind, Errno::ENAMETOOLONG))?;
     let mut name_mem = [0u8; sys::UNIX_PATH_BYTES + 1];
-    for (to, from) in name_mem.iter_mut().zip(path) {
-        *to = *from;
-    }
-    let with_nul = name_mem.get(..=path.len()).unwrap_or_default();
-    let name = CStr::new(with_nul).ok_or((Step::Bind, Errno::EINVAL))?;
+    let mut name = Buf::new(&mut name_mem);
+    name.push(path).byte(0);
+    let name = CStr::new(name.as_bytes()).ok_or((Step::Bind, Errno::EINVAL))?;
     let flags = Sock::STREAM.with(Sock::NONBLOCK).with(Sock::CLOEXEC);
     let fd = sys::socket(AF_UNIX, flags).map_err(|e| (Step::Socket, e))?;
     let umask = sys::umask(UNIX_SOCKET_UMASK);
