@@ -74,6 +74,8 @@ Serve the files of DIR over HTTP, like `python3 -m http.server`.
                           except beneath /.well-known/
   --max-age SECS          Cache-Control: max-age=SECS on files (listings and errors: no-cache)
   --immutable-hashed      names with a content hash (app.3f9a2c1e.js) are cached for a year
+  --no-cache              open every file for every request (for NFS and FUSE mounts,
+                          whose changes inotify does not see)
   --auth-file FILE        ask for a password: lines 'user:hash' (htpasswd -B, openssl passwd -6)
   --auth USER:PASSWORD    ask for this user and password (visible in ps: prefer --auth-file)
   --upload                accept uploads: PUT /dir/name, and a form on listings
@@ -213,6 +215,7 @@ enum Opt {
     CleanUrls,
     MaxAge,
     ImmutableHashed,
+    NoCache,
     Log,
     LogFormat,
     Check,
@@ -228,7 +231,7 @@ enum Opt {
 
 /// Short name (or empty), long name, and meaning of every option. A table
 /// scanned by a loop is a fraction of the code of a `match` on strings.
-const OPTIONS: [(&str, &str, Opt); 27] = [
+const OPTIONS: [(&str, &str, Opt); 28] = [
     ("-h", "--help", Opt::Help),
     ("-V", "--version", Opt::Version),
     ("-b", "--bind", Opt::Bind),
@@ -253,6 +256,7 @@ const OPTIONS: [(&str, &str, Opt); 27] = [
     ("", "--clean-urls", Opt::CleanUrls),
     ("", "--max-age", Opt::MaxAge),
     ("", "--immutable-hashed", Opt::ImmutableHashed),
+    ("", "--no-cache", Opt::NoCache),
     ("", "--log", Opt::Log),
     ("", "--log-format", Opt::LogFormat),
     ("", "--check", Opt::Check),
@@ -295,6 +299,7 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
             clean_urls: false,
             max_age: None,
             immutable_hashed: false,
+            file_cache: true,
         },
         quiet: false,
         user: None,
@@ -343,6 +348,7 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
                 | Opt::UploadOverwrite
                 | Opt::CleanUrls
                 | Opt::ImmutableHashed
+                | Opt::NoCache
         ) && !is_switch(opt);
         let v = match (takes_value, inline) {
             (true, Some(v)) => v,
@@ -428,6 +434,7 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Error<'a>> {
             Opt::CleanUrls => config.options.clean_urls = true,
             Opt::MaxAge => config.options.max_age = Some(number(v, 0, MAX_AGE_LIMIT_SECS)? as u32),
             Opt::ImmutableHashed => config.options.immutable_hashed = true,
+            Opt::NoCache => config.options.file_cache = false,
             Opt::Log if v.is_empty() => return Err(error("empty file name", arg)),
             Opt::Log => config.log_file = Some(v),
             Opt::LogFormat => {

@@ -1,6 +1,8 @@
 //! The file system side: decoding and normalizing request paths, opening
-//! files beneath the root, reading directories and rendering listings.
+//! files beneath the root (through the per-worker file cache), reading
+//! directories and rendering listings.
 
+pub mod cache;
 pub mod listing;
 pub mod page;
 pub mod path;

@@ -62,6 +62,17 @@ impl Root {
         self.open_with(rel, Open::PATH.with(Open::CLOEXEC))
     }
 
+    /// Opens `rel` for reading like `open_file`, but only along a path
+    /// with no symlink at all (`ELOOP` otherwise), as the file cache needs
+    /// (`fs::cache`); `ENOSYS` without openat2.
+    pub fn open_no_symlinks(&self, rel: CStr) -> Result<OwnedFd, Errno> {
+        if !self.confined {
+            return Err(Errno::ENOSYS);
+        }
+        let resolve = CONFINED.with(Resolve::NO_SYMLINKS);
+        sys::openat2(self.dir.as_fd(), rel, FILE_FLAGS, resolve)
+    }
+
     fn open_with(&self, rel: CStr, flags: Open) -> Result<OwnedFd, Errno> {
         if self.confined {
             return sys::openat2(self.dir.as_fd(), rel, flags, CONFINED);

@@ -5,6 +5,7 @@
 //! socket would block or the connection is finished.
 
 use crate::buf::Buf;
+use crate::fs::cache::Files;
 use crate::http::response::Status;
 use crate::log::{Entry, Format, Log};
 use crate::rt::sys::{self, BorrowedFd, Epoll, Errno, Msg, OwnedFd, SHUT_WR, SockAddr};
@@ -87,6 +88,8 @@ pub const IDLE_RELEASE_SECS: i64 = 2;
 pub struct Cx<'a, 'l> {
     pub site: &'a Site<'a>,
     pub scratch: &'a mut Scratch,
+    /// The worker's file cache (`fs::cache`).
+    pub files: &'a mut Files,
     /// The access log (None with `--quiet`).
     pub log: Option<&'a mut Log<'l>>,
     /// Monotonic seconds, for deadlines.
@@ -313,7 +316,9 @@ impl Conn {
                     let peer = client_key(&self.peer);
                     if let Some(reply) = (self.in_len > 0)
                         .then(|| {
-                            serve::respond(cx.site, cx.scratch, buffered, capacity, &mut out, &peer)
+                            serve::respond(
+                                cx.site, cx.scratch, cx.files, buffered, capacity, &mut out, &peer,
+                            )
                         })
                         .flatten()
                     {
@@ -368,6 +373,9 @@ impl Conn {
                     match got {
                         Ok(0) => return Next::Close,
                         Ok(n) => {
+                            // What it asks may follow a change on disk:
+                            // the cache reads its events first.
+                            cx.files.note_read();
                             if self.in_len == 0 {
                                 // A new request head starts: the whole of it
                                 // must arrive within the timeout, counted from

@@ -5,6 +5,7 @@
 //! are batched and written once per loop turn.
 
 use crate::buf::Buf;
+use crate::fs::cache::Files;
 use crate::fs::listing::NAME_ARENA_BYTES;
 use crate::http::date;
 use crate::http::request::MAX_HEAD_BYTES;
@@ -201,6 +202,7 @@ pub const EXIT_CANNOT_START: i32 = 3;
 struct Parts<'a> {
     table: Table,
     scratch: Scratch,
+    files: Files,
     log: Log<'a>,
     ep: OwnedFd,
     signals: OwnedFd,
@@ -276,6 +278,17 @@ fn prepare<'a>(setup: &Setup<'a>) -> Result<Parts<'a>, Errno> {
         guard: crate::auth::Guard::new(),
     };
     let log = Log::new(log_mem, setup.log_fd, setup.log_format);
+    // The cache's watches are added by path, relative to the working
+    // directory: the root. Without inotify, it is off, and said so.
+    let files = match setup.site.options.file_cache {
+        true => sys::fchdir(setup.site.root.dir())
+            .and_then(|()| Files::new(setup.site.root))
+            .unwrap_or_else(|e| {
+                out::error(b"file cache off: inotify", e);
+                Files::off()
+            }),
+        false => Files::off(),
+    };
     let ep = sys::epoll_create1()?;
     let signals = sys::signalfd(SigSet::of(&[SIGINT, SIGTERM, SIGHUP]), false)?;
     let ev = EpollEvent::new(Epoll::IN, SIGNAL_TOKEN);
@@ -283,6 +296,7 @@ fn prepare<'a>(setup: &Setup<'a>) -> Result<Parts<'a>, Errno> {
     Ok(Parts {
         table,
         scratch,
+        files,
         log,
         ep,
         signals,
@@ -293,6 +307,7 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
     let Parts {
         mut table,
         mut scratch,
+        mut files,
         mut log,
         ep,
         signals,
@@ -357,6 +372,7 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
         let mut cx = Cx {
             site: &site,
             scratch: &mut scratch,
+            files: &mut files,
             log: if setup.quiet { None } else { Some(&mut log) },
             now,
             now_us,

@@ -124,6 +124,12 @@ const WORKER: &[Rule] = &[
     one_of(Sysno::memfd_create, 1, &[MFD_CLOEXEC]), // serve::listing: rendered pages
     any(Sysno::write),      // serve::listing: pages into memfds; log, out: stderr
     one_of(Sysno::madvise, 2, &[MADV_DONTNEED]), // worker: idle connections' buffers given back
+    // fs::cache: its inotify descriptor; a fresh one after lost events.
+    one_of(Sysno::inotify_init1, 0, &[IN_NONBLOCK_CLOEXEC]),
+    // fs::cache: watches on the directories and files of cached paths,
+    // by paths relative to the root (the working directory). Landlock
+    // confines them as it confines opening: beneath the root.
+    any(Sysno::inotify_add_watch),
     any(Sysno::exit_group), // worker: exit after shutdown or a fatal error
     any(Sysno::restart_syscall), // kernel: resumes a call interrupted by SIGSTOP
     #[cfg(feature = "tls")]
@@ -156,6 +162,9 @@ const NO_UPLOAD: &[Rule] = &[
     any(Sysno::splice),
     none_of(Sysno::openat, 2, OPEN_WRITE_FLAGS),
 ];
+
+/// `IN_NONBLOCK | IN_CLOEXEC`: the only inotify descriptor a worker makes.
+const IN_NONBLOCK_CLOEXEC: u32 = 0o4000 | 0o2000000;
 
 /// `O_RDWR | O_TRUNC`: what no `openat` of the supervisor asks for.
 const SUPERVISOR_OPEN_DENIED: u32 = 0o2 | 0o1000;
@@ -202,6 +211,7 @@ const SUPERVISOR: &[Rule] = &[
     none_of(Sysno::mmap, 2, PROT_EXEC), // new worker: its connection table, never executable
     any(Sysno::epoll_create1),          // new worker: its event loop
     any(Sysno::signalfd4),              // new worker: SIGTERM and SIGINT as events
+    any(Sysno::fchdir),                 // new worker: into its root (fs::cache's watch paths)
     any(Sysno::landlock_create_ruleset), // new worker: its Landlock domain
     any(Sysno::landlock_add_rule),      // new worker: the rule for the root
     any(Sysno::landlock_restrict_self), // new worker: enter the domain

@@ -6,6 +6,7 @@
 
 use super::{Body, CONTENT_RANGE_BYTES, Cx, ENCODINGS, Reply, open_beneath};
 use crate::buf::Buf;
+use crate::fs::cache::Found;
 use crate::fs::path::{self, MAX_PATH_BYTES, PathError};
 use crate::fs::root::Root;
 use crate::http::cache::{self, Answer};
@@ -24,21 +25,18 @@ pub struct Validators<'a> {
 
 impl Cx<'_, '_, '_> {
     /// A regular file: validators, conditionals, precompressed siblings and
-    /// ranges. `mem[..len]` is its path relative to the root.
-    pub(super) fn file(
-        &mut self,
-        mem: &mut [u8],
-        len: usize,
-        mut file: OwnedFd,
-        mut stat: Stat,
-    ) -> Reply {
+    /// ranges. `mem[..len]` is its path relative to the root; `found` is
+    /// what opening it found (a descriptor, or its bytes in the cache).
+    pub(super) fn file(&mut self, mem: &mut [u8], len: usize, found: Found, stat: Stat) -> Reply {
         let name = mem.get(..len).unwrap_or_default();
         let ty = mime::content_type(name);
         self.hashed = self.site.options.immutable_hashed && cache::hashed(name);
         // Pick the best precompressed sibling the client accepts; look only
         // for codings it accepts, so a client that sends no Accept-Encoding
         // costs no extra lookups.
+        let (mut found, mut stat) = (found, stat);
         let mut coding: Option<&[u8]> = None;
+        let mut chosen: &[u8] = b"";
         let mut best = 0;
         for (suffix, name) in ENCODINGS {
             let q = encoding::preference(self.req.accept_encoding, name);
@@ -46,7 +44,17 @@ impl Cx<'_, '_, '_> {
                 && let Ok((f, st)) = self.open(mem, len, suffix)
                 && st.is_file()
             {
-                (best, file, stat, coding) = (q, f, st, Some(name));
+                (best, found, stat, coding, chosen) = (q, f, st, Some(name), suffix);
+            }
+        }
+        // A sibling's lookup may have taken the chosen file's cache slot.
+        if let Found::Cached(hit) = found
+            && self.files.body(hit).is_none()
+        {
+            match self.open(mem, len, chosen) {
+                Ok((f, st)) if st.is_file() => (found, stat) = (f, st),
+                Ok(_) => return self.error(Status::NotFound, b""),
+                Err(e) => return self.error(super::status_for_errno(e), b""),
             }
         }
         let size = stat.len();
@@ -62,16 +70,31 @@ impl Cx<'_, '_, '_> {
             Ok(range) => range,
             Err(reply) => return reply,
         };
-        let mut reply = self.finish(
-            status,
-            Body::File {
-                file,
-                offset: start,
-                end,
-                page: None,
-            },
-            end - start,
-        );
+        let file = match found {
+            Found::Open(file) => file,
+            Found::Cached(hit) => {
+                let mut reply = self.finish(status, Body::None, end - start);
+                if reply.status != status || self.head_only {
+                    return reply;
+                }
+                // A hit: the body from the cache, behind its head, in
+                // one send; else (no room behind a long head) from the
+                // file.
+                let body = self.files.body(hit).unwrap_or_default();
+                let body = body.get(start as usize..end as usize).unwrap_or_default();
+                if body.len() as u64 == end - start && body.len() <= self.out.spare().len() {
+                    self.out.push(body);
+                    return reply;
+                }
+                match self.open_with(mem, len, chosen, Root::open_file) {
+                    Ok((file, _)) => reply.body = file_body(file, start, end),
+                    Err(_) => return self.error(Status::InternalServerError, b""),
+                }
+                return reply;
+            }
+            Found::Dir => return self.error(Status::NotFound, b""),
+        };
+        let mut reply = self.finish(status, file_body(file, start, end), end - start);
         inline_small_body(self.out, &mut reply);
         reply
     }
@@ -230,6 +253,16 @@ pub(super) fn open_not_found(
         Err(Errno::EISDIR)
     } else {
         Err(Errno::EINVAL)
+    }
+}
+
+/// Bytes `start..end` of `file`, sent after the head.
+fn file_body(file: OwnedFd, start: u64, end: u64) -> Body {
+    Body::File {
+        file,
+        offset: start,
+        end,
+        page: None,
     }
 }
 

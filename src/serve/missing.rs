@@ -61,7 +61,7 @@ impl Cx<'_, '_, '_> {
         let mut mem = *b"index.html\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
         let len = INDEX_HTML.len();
         match self.open(&mut mem, len, b"") {
-            Ok((file, stat)) if stat.is_file() => self.file(&mut mem, len, file, stat),
+            Ok((found, stat)) if stat.is_file() => self.file(&mut mem, len, found, stat),
             _ => self.error(Status::NotFound, b""),
         }
     }

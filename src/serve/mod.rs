@@ -9,6 +9,7 @@
 
 use crate::auth::{Guard, Users, Verdict};
 use crate::buf::Buf;
+use crate::fs::cache::{Files, Found};
 use crate::fs::path::{self, MAX_PATH_BYTES, PathError};
 use crate::fs::root::Root;
 use crate::http::cache::{self, Answer, Policy};
@@ -52,6 +53,9 @@ pub struct Options {
     pub max_age: Option<u32>,
     /// Content-hashed names are cached for a year (`--immutable-hashed`).
     pub immutable_hashed: bool,
+    /// Workers keep an inotify-fresh file cache (`fs::cache`); off with
+    /// `--no-cache`.
+    pub file_cache: bool,
 }
 
 /// Memory for generating listings, mapped once per worker.
@@ -196,6 +200,7 @@ const ENCODINGS: [(&[u8], &[u8]); 3] = [(b".br", b"br"), (b".zst", b"zstd"), (b"
 pub fn respond(
     site: &Site,
     scratch: &mut Scratch,
+    files: &mut Files,
     buffered: &[u8],
     capacity: usize,
     out: &mut Buf,
@@ -214,7 +219,7 @@ pub fn respond(
         }
     };
     let buffered_body = buffered.len() > req.head_len;
-    let mut reply = answer(site, scratch, &req, out, peer, buffered_body);
+    let mut reply = answer(site, scratch, files, &req, out, peer, buffered_body);
     reply.consumed = req.head_len;
     if let Body::Upload(_) = reply.body {
         // The body is read, not drained.
@@ -230,6 +235,7 @@ pub fn respond(
 fn answer(
     site: &Site,
     scratch: &mut Scratch,
+    files: &mut Files,
     req: &Request,
     out: &mut Buf,
     peer: &[u8; 16],
@@ -244,6 +250,7 @@ fn answer(
         site,
         req,
         out,
+        files,
         keep_alive,
         http10,
         head_only,
@@ -333,6 +340,8 @@ struct Cx<'a, 'r, 'o> {
     site: &'a Site<'a>,
     req: &'a Request<'r>,
     out: &'a mut Buf<'o>,
+    /// The worker's file cache, through which every path is opened.
+    files: &'a mut Files,
     keep_alive: bool,
     http10: bool,
     head_only: bool,
@@ -417,15 +426,15 @@ impl Cx<'_, '_, '_> {
             return self.missing();
         }
         let opened = self.open(&mut mem, rel_len, b"");
-        let (file, stat) = match opened {
+        let (found, stat) = match opened {
             Ok(found) => found,
             // `--clean-urls`: `/about` is `/about.html`.
             Err(Errno::ENOENT)
                 if self.site.options.clean_urls && !norm.trailing_slash && rel_len > 0 =>
             {
                 return match self.open(&mut mem, rel_len, HTML) {
-                    Ok((file, stat)) if stat.is_file() => {
-                        self.file(&mut mem, rel_len + HTML.len(), file, stat)
+                    Ok((found, stat)) if stat.is_file() => {
+                        self.file(&mut mem, rel_len + HTML.len(), found, stat)
                     }
                     _ => self.missing(),
                 };
@@ -449,7 +458,7 @@ impl Cx<'_, '_, '_> {
             if !norm.trailing_slash {
                 return self.redirect(mem.get(..rel_len).unwrap_or_default(), true);
             }
-            return self.directory(scratch, &mut mem, rel_len, Some(file));
+            return self.directory(scratch, &mut mem, rel_len, Some(found));
         }
         if norm.trailing_slash || !stat.is_file() {
             // `/file.txt/` names no directory; FIFOs, sockets and devices
@@ -470,16 +479,18 @@ impl Cx<'_, '_, '_> {
         {
             return self.redirect(mem.get(..stem).unwrap_or_default(), false);
         }
-        self.file(&mut mem, rel_len, file, stat)
+        self.file(&mut mem, rel_len, found, stat)
     }
 
     /// Opens `mem[..len]` + `suffix` beneath the root (`.` for the root)
-    /// and stats it.
-    fn open(&self, mem: &mut [u8], len: usize, suffix: &[u8]) -> Result<(OwnedFd, Stat), Errno> {
-        self.open_with(mem, len, suffix, Root::open_file)
+    /// through the file cache, and stats it.
+    fn open(&mut self, mem: &mut [u8], len: usize, suffix: &[u8]) -> Result<(Found, Stat), Errno> {
+        let path = with_suffix(mem, len, suffix)?;
+        self.files.open(self.site.root, path)
     }
 
-    /// `open` with another way of opening (`Root::open_path`).
+    /// Opens `mem[..len]` + `suffix` another way (`Root::open_path`,
+    /// `Root::open_file`), bypassing the cache.
     fn open_with(
         &self,
         mem: &mut [u8],
@@ -491,21 +502,19 @@ impl Cx<'_, '_, '_> {
     }
 
     /// A directory named with its trailing slash: its index.html (or
-    /// index.htm), else a listing. `readable` is the directory open for
-    /// reading, None when it may only be searched (then no listing).
+    /// index.htm), else a listing. `readable` is what opening it for
+    /// reading found, None when it may only be searched (then no listing).
     fn directory(
         &mut self,
         scratch: &mut Scratch,
         mem: &mut [u8],
         len: usize,
-        readable: Option<OwnedFd>,
+        readable: Option<Found>,
     ) -> Reply {
         if tar::wanted(self.req.query) {
-            return match readable {
-                Some(dir) if self.site.options.listing => {
-                    self.tar(scratch, mem.get(..len).unwrap_or_default(), dir)
-                }
-                _ => self.error(Status::Forbidden, b""),
+            return match self.listable(mem, len, readable) {
+                Some(dir) => self.tar(scratch, mem.get(..len).unwrap_or_default(), dir),
+                None => self.error(Status::Forbidden, b""),
             };
         }
         let sep: &[u8] = if len == 0 { b"" } else { b"/" };
@@ -513,18 +522,33 @@ impl Cx<'_, '_, '_> {
             let mut suffix_mem = [0u8; INDEX_SUFFIX_BYTES];
             let mut suffix = Buf::new(&mut suffix_mem);
             suffix.push(sep).push(index);
-            if let Ok((file, stat)) = self.open(mem, len, suffix.as_bytes())
+            if let Ok((found, stat)) = self.open(mem, len, suffix.as_bytes())
                 && stat.is_file()
             {
                 let index_len = len + suffix.len();
-                return self.file(mem, index_len, file, stat);
+                return self.file(mem, index_len, found, stat);
             }
         }
-        match readable {
-            Some(dir) if self.site.options.listing => {
-                self.listing(scratch, mem.get(..len).unwrap_or_default(), dir)
-            }
-            _ => self.error(Status::Forbidden, b""),
+        match self.listable(mem, len, readable) {
+            Some(dir) => self.listing(scratch, mem.get(..len).unwrap_or_default(), dir),
+            None => self.error(Status::Forbidden, b""),
+        }
+    }
+
+    /// The directory `mem[..len]` open for listing, under `--listing`:
+    /// `readable` as found, or opened now when it came from the cache
+    /// (which keeps no descriptor).
+    fn listable(&self, mem: &mut [u8], len: usize, readable: Option<Found>) -> Option<OwnedFd> {
+        if !self.site.options.listing {
+            return None;
+        }
+        match readable? {
+            Found::Open(dir) => Some(dir),
+            Found::Dir | Found::Cached(_) => self
+                .open_with(mem, len, b"", Root::open_file)
+                .ok()
+                .filter(|(_, stat)| stat.is_dir())
+                .map(|(dir, _)| dir),
         }
     }
 }
@@ -538,6 +562,14 @@ fn open_beneath(
     suffix: &[u8],
     how: fn(&Root, CStr) -> Result<OwnedFd, Errno>,
 ) -> Result<(OwnedFd, Stat), Errno> {
+    let file = how(root, with_suffix(mem, len, suffix)?)?;
+    let stat = sys::fstat(file.as_fd())?;
+    Ok((file, stat))
+}
+
+/// `mem[..len]` + `suffix` + NUL, as a path relative to the root (`.`
+/// for the root itself).
+fn with_suffix<'m>(mem: &'m mut [u8], len: usize, suffix: &[u8]) -> Result<CStr<'m>, Errno> {
     let mut tail = Buf::new(mem.get_mut(len..).unwrap_or_default());
     tail.push(suffix).byte(0);
     if tail.overflowed() {
@@ -546,9 +578,7 @@ fn open_beneath(
     let end = len + tail.len();
     let path = mem.get(..end).unwrap_or_default();
     let path = if path == b"\0" { b".\0" } else { path };
-    let file = how(root, CStr::new(path).ok_or(Errno::EINVAL)?)?;
-    let stat = sys::fstat(file.as_fd())?;
-    Ok((file, stat))
+    CStr::new(path).ok_or(Errno::EINVAL)
 }
 
 /// The status for an errno from opening, reading or listing a path.

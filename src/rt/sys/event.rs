@@ -4,7 +4,7 @@
 use core::mem::size_of;
 
 use super::{BorrowedFd, OwnedFd, Result, read};
-use syscalls::{Sysno, syscall1, syscall2, syscall4};
+use syscalls::{Sysno, syscall1, syscall2, syscall3, syscall4};
 
 flags! {
     /// `EPOLL*` event bits (include/uapi/linux/eventpoll.h).
@@ -236,4 +236,67 @@ pub fn sleep_secs(secs: u32) {
     let ts = [i64::from(secs), 0i64];
     // SAFETY: the kernel reads one 16-byte `struct timespec` from `ts`.
     let _ = unsafe { syscall2(Sysno::nanosleep, ts.as_ptr() as usize, 0) };
+}
+
+flags! {
+    /// `IN_*` bits of inotify(7) (include/uapi/linux/inotify.h): what a
+    /// watch reports, and what an event says happened.
+    Notify(u32) {
+        MODIFY = 0x2;
+        ATTRIB = 0x4;
+        CLOSE_WRITE = 0x8;
+        MOVED_FROM = 0x40;
+        MOVED_TO = 0x80;
+        CREATE = 0x100;
+        DELETE = 0x200;
+        DELETE_SELF = 0x400;
+        MOVE_SELF = 0x800;
+        /// The file system of the watched object was unmounted.
+        UNMOUNT = 0x2000;
+        /// The event queue overflowed: events were lost.
+        Q_OVERFLOW = 0x4000;
+        /// The watch is gone (its object deleted, or its file system
+        /// unmounted).
+        IGNORED = 0x8000;
+        /// Watch only a directory: anything else fails with `ENOTDIR`.
+        ONLYDIR = 0x0100_0000;
+        /// Do not follow a symlink as the path's last component.
+        DONT_FOLLOW = 0x0200_0000;
+    }
+}
+
+impl Notify {
+    /// The bits as the kernel gives them in an event's mask.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+    /// True when `mask` has any bit of `self`.
+    pub const fn any_in(self, mask: u32) -> bool {
+        self.0 & mask != 0
+    }
+}
+
+/// inotify_init1(2), non-blocking and close-on-exec.
+pub fn inotify_init1() -> Result<OwnedFd> {
+    const IN_NONBLOCK_CLOEXEC: usize = 0o4000 | 0o2000000;
+    // SAFETY: inotify_init1 touches no user memory.
+    let ret = unsafe { syscall1(Sysno::inotify_init1, IN_NONBLOCK_CLOEXEC) }?;
+    Ok(OwnedFd::from_ret(ret))
+}
+
+/// inotify_add_watch(2): watch `path`, relative to the working directory
+/// (the call takes no directory descriptor), for `mask`; the watch
+/// descriptor. Watching an object already watched returns its watch
+/// descriptor again, with the new mask.
+pub fn inotify_add_watch(notify: BorrowedFd, path: super::CStr, mask: Notify) -> Result<i32> {
+    // SAFETY: the kernel reads the NUL-terminated `path`, borrowed for the call.
+    let ret = unsafe {
+        syscall3(
+            Sysno::inotify_add_watch,
+            notify.0 as usize,
+            path.ptr(),
+            mask.0 as usize,
+        )
+    }?;
+    Ok(ret as i32)
 }

@@ -56,6 +56,10 @@ flags! {
     /// `RESOLVE_*` flags for `openat2` (include/uapi/linux/openat2.h).
     Resolve(u64) {
         NO_MAGICLINKS = 0x02;
+        /// No symlink anywhere on the path (`ELOOP`): what the file cache
+        /// opens with, so that every directory a path crosses is one it
+        /// watches.
+        NO_SYMLINKS = 0x04;
         BENEATH = 0x08;
     }
 }
@@ -408,4 +412,12 @@ pub fn memfd_create(name: CStr) -> Result<OwnedFd> {
     // SAFETY: the kernel reads the NUL-terminated `name`.
     let ret = unsafe { syscall2(Sysno::memfd_create, name.ptr(), MFD_CLOEXEC) }?;
     Ok(OwnedFd::from_ret(ret))
+}
+
+/// fchdir(2): make `dir` the working directory, which inotify_add_watch(2)
+/// resolves its paths from (a worker's is its served root).
+pub fn fchdir(dir: BorrowedFd) -> Result<()> {
+    // SAFETY: fchdir touches no user memory.
+    unsafe { syscall1(Sysno::fchdir, dir.0 as usize) }?;
+    Ok(())
 }
