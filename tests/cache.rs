@@ -381,3 +381,87 @@ fn a_directory_swapped_for_a_symlink_out_is_refused() {
         assert!(!r.text().contains("OUTSIDE-SECRET"));
     }
 }
+
+/// A kept listing (HTML and JSON) is always the listing a server without
+/// the cache renders now: after names come and go, a file grows, a
+/// subdirectory changes inside (its time is shown) or is renamed.
+#[test]
+fn a_kept_listing_follows_every_change() {
+    let dir = TempDir::new("cache-listing");
+    dir.write("d/one.txt", "1\n");
+    dir.write("d/sub/inner.txt", "in\n");
+    let (server, mut s) = start(&dir);
+    let oracle = Server::start(dir.path(), &["-w", "1", "-q", "--no-cache"]);
+    let d = dir.path().join("d");
+    let check = |s: &mut TcpStream, what: &str| {
+        for accept in ["Accept: text/html", "Accept: application/json"] {
+            // Twice: the second answer comes from the cache.
+            for _ in 0..2 {
+                let got = get(s, "/d/", &[accept]);
+                let want = oracle.get("/d/", &[accept]);
+                assert_eq!(got.status, 200, "{what}");
+                assert_eq!(got.text(), want.text(), "{what}, {accept}");
+            }
+        }
+    };
+    check(&mut s, "first");
+    dir.write("d/two.txt", "2\n");
+    check(&mut s, "a new file");
+    std::fs::remove_file(d.join("one.txt")).unwrap();
+    check(&mut s, "a file removed");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    std::fs::write(d.join("two.txt"), "grown to more bytes\n").unwrap();
+    check(&mut s, "a file written");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    dir.write("d/sub/new.txt", "x");
+    check(&mut s, "a file made in a subdirectory");
+    std::fs::rename(d.join("sub"), d.join("renamed")).unwrap();
+    check(&mut s, "a subdirectory renamed");
+    std::fs::rename(&d, dir.path().join("e")).unwrap();
+    assert_eq!(get(&mut s, "/d/", &[]).status, 404);
+    std::fs::create_dir(&d).unwrap();
+    check(&mut s, "a new, empty directory of the old name");
+}
+
+/// A warm listing reads no directory: no getdents64, no fstatat.
+#[test]
+fn a_kept_listing_reads_no_directory() {
+    if !common::have("strace") {
+        println!("note: strace missing; skipped");
+        return;
+    }
+    let dir = TempDir::new("cache-listing-strace");
+    for i in 0..50 {
+        dir.write(&format!("d/f{i}.txt"), "x");
+    }
+    let server = Server::start(dir.path(), &["-w", "1", "-q"]);
+    let worker = common::workers(&server, 1)[0];
+    let mut s = server.connect();
+    warm(&server, &mut s, "/d/");
+    let log = dir.path().with_extension("strace-listing");
+    let mut strace = std::process::Command::new("strace")
+        .args(["-f", "-e", "trace=getdents64,newfstatat,openat2", "-o"])
+        .arg(&log)
+        .args(["-p", &worker.to_string()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(strace.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    for _ in 0..10 {
+        assert!(get(&mut s, "/d/", &[]).text().contains("f49.txt"));
+    }
+    common::kill("INT", strace.id() as i32);
+    strace.wait().unwrap();
+    let trace = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    assert_eq!(
+        trace
+            .lines()
+            .filter(|l| !l.contains("+++") && !l.contains("---"))
+            .count(),
+        0,
+        "a kept listing read the directory:\n{trace}"
+    );
+}

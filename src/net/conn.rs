@@ -275,6 +275,45 @@ impl Conn {
         self.state == State::Reading && !self.queued
     }
 
+    /// `n` more bytes of request arrived.
+    fn took(&mut self, n: usize, cx: &mut Cx) {
+        // What they ask may follow a change on disk: the file cache reads
+        // its events before it answers from memory.
+        cx.files.note_read();
+        if self.in_len == 0 {
+            // A new request head starts: the whole of it must arrive
+            // within the timeout, counted from when the connection began
+            // waiting for it, not from this first byte (slowloris).
+            self.deadline = self.since + cx.timeout_secs;
+            self.started_us = cx.now_us;
+        }
+        self.in_len += n;
+    }
+
+    /// Reads what the client of a plain connection waiting for a request
+    /// sent, before the loop turn answers anything: the worker then reads
+    /// the file cache's events once for every request read this way, not
+    /// once per request (`fs::cache`). `drive` goes on from there; what
+    /// this read could not take (end of stream, an error) it meets again.
+    pub fn prefetch(&mut self, cx: &mut Cx) {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            return;
+        }
+        if self.state != State::Reading || self.deferred {
+            return;
+        }
+        let (Some(fd), Some(free)) = (self.fd.as_ref(), self.input.get_mut(self.in_len..)) else {
+            return;
+        };
+        self.resident = true;
+        if let Ok(n) = sys::read(fd.as_fd(), free)
+            && n > 0
+        {
+            self.took(n, cx);
+        }
+    }
+
     /// Runs the state machine until the socket would block or the
     /// connection is done. See the module docs.
     pub fn drive(&mut self, cx: &mut Cx) -> Next {
@@ -372,20 +411,7 @@ impl Conn {
                     );
                     match got {
                         Ok(0) => return Next::Close,
-                        Ok(n) => {
-                            // What it asks may follow a change on disk:
-                            // the cache reads its events first.
-                            cx.files.note_read();
-                            if self.in_len == 0 {
-                                // A new request head starts: the whole of it
-                                // must arrive within the timeout, counted from
-                                // when the connection began waiting for it,
-                                // not from this first byte (slowloris).
-                                self.deadline = self.since + cx.timeout_secs;
-                                self.started_us = cx.now_us;
-                            }
-                            self.in_len += n;
-                        }
+                        Ok(n) => self.took(n, cx),
                         Err(Errno::EAGAIN) => return Next::Wait(Epoll::IN),
                         Err(Errno::EINTR) => {}
                         // Its share of records is done; more may wait.

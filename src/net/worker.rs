@@ -384,6 +384,22 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
             tls: setup.tls,
         };
 
+        // Every ready connection's request is read first, then the file
+        // cache's events once: each request read this turn is answered
+        // knowing every change made before it was sent.
+        for ev in events.iter().take(ready) {
+            let slot = ev.data().wrapping_sub(FIRST_SLOT_TOKEN) as usize;
+            if ev.data() >= FIRST_SLOT_TOKEN
+                && let Some(conn) = table
+                    .conns
+                    .get_mut(slot)
+                    .filter(|c| c.fd.is_some() && !c.queued)
+            {
+                conn.prefetch(&mut cx);
+            }
+        }
+        cx.files.settle();
+
         for ev in events.iter().take(ready) {
             match ev.data() {
                 token if token < FIRST_SLOT_TOKEN && token >= FIRST_LISTENER_TOKEN => {

@@ -46,6 +46,8 @@ impl Cx<'_, '_, '_> {
             Err(reply) => return reply,
         };
         let json = encoding::wants_json(self.req.accept);
+        // Watched before it is read: a change from now on drops it.
+        let keep = self.files.watch_listing(rel);
         let mut entries = [Entry::EMPTY; MAX_LISTING_ENTRIES];
         let filter = Filter {
             hide_dotfiles: self.site.options.hide_dotfiles,
@@ -90,20 +92,53 @@ impl Cx<'_, '_, '_> {
             entries = entries.get_mut(..entries.len() / 2).unwrap_or_default();
             truncated = true;
         };
-        // HEAD needs the length only; GET keeps the page until it is sent.
         let page = scratch.page.get(..page_len).unwrap_or_default();
+        if keep {
+            self.files
+                .keep_listing(dir.as_fd(), rel, json, page, entries);
+        }
+        let mut reply = self.page(json, page, ticket);
+        reply.turn = Turn::End;
+        reply
+    }
+
+    /// A listing kept by the file cache (`fs::cache`), if there is one:
+    /// no directory read, no render, and no wait for a render turn.
+    pub(super) fn kept_listing(&mut self, rel: &[u8]) -> Option<Reply> {
+        if !self.site.options.listing {
+            return None;
+        }
+        let json = encoding::wants_json(self.req.accept);
+        let page = self.files.listing(rel, json)?;
+        let Some(ticket) = PageTicket::take() else {
+            return Some(self.error(Status::ServiceUnavailable, b""));
+        };
+        // The page is copied out of the cache, which may drop it while
+        // a slow client still reads.
+        let (len, file) = (page.len(), write_memfd(page));
+        let body = match (self.head_only, file) {
+            (true, _) => Body::None,
+            (false, Ok(file)) => page_body(file, len, ticket),
+            (false, Err(e)) => return Some(self.error(status_for_errno(e), b"")),
+        };
+        Some(self.page_reply(json, len, body))
+    }
+
+    /// The answer with the rendered listing `page`, which GET sends from
+    /// a memfd holding `ticket` (HEAD needs its length only).
+    fn page(&mut self, json: bool, page: &[u8], ticket: PageTicket) -> Reply {
         let body = match self.head_only {
             true => Body::None,
             false => match write_memfd(page) {
-                Ok(file) => Body::File {
-                    file,
-                    offset: 0,
-                    end: page_len as u64,
-                    page: Some(ticket),
-                },
+                Ok(file) => page_body(file, page.len(), ticket),
                 Err(e) => return self.error(status_for_errno(e), b""),
             },
         };
+        self.page_reply(json, page.len(), body)
+    }
+
+    /// The head of a listing of `page_len` bytes, and its `body`.
+    fn page_reply(&mut self, json: bool, page_len: usize, body: Body) -> Reply {
         self.start(Status::Ok);
         let ty: &[u8] = if json {
             b"application/json"
@@ -114,9 +149,17 @@ impl Cx<'_, '_, '_> {
         response::header_u64(self.out, "Content-Length", page_len as u64);
         self.out.str("Vary: Accept\r\n");
         self.cache(Answer::Generated);
-        let mut reply = self.finish(Status::Ok, body, page_len as u64);
-        reply.turn = Turn::End;
-        reply
+        self.finish(Status::Ok, body, page_len as u64)
+    }
+}
+
+/// A listing page in its memfd, as a body.
+fn page_body(file: OwnedFd, len: usize, ticket: PageTicket) -> Body {
+    Body::File {
+        file,
+        offset: 0,
+        end: len as u64,
+        page: Some(ticket),
     }
 }
 

@@ -529,6 +529,9 @@ impl Cx<'_, '_, '_> {
                 return self.file(mem, index_len, found, stat);
             }
         }
+        if let Some(reply) = self.kept_listing(mem.get(..len).unwrap_or_default()) {
+            return reply;
+        }
         match self.listable(mem, len, readable) {
             Some(dir) => self.listing(scratch, mem.get(..len).unwrap_or_default(), dir),
             None => self.error(Status::Forbidden, b""),

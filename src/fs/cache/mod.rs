@@ -29,17 +29,23 @@
 //! and every path here is relative to it. The rules live in `table`.
 
 mod table;
-use table::{Applied, BODY_BYTES, ENTRIES, KEY_BYTES, Table, WATCHES, events};
-pub use table::{Entry, Hit, Kind, Watch};
+use table::{
+    Applied, BODY_BYTES, ENTRIES, KEY_BYTES, LISTING_BYTES, LISTINGS, Memory, Table, WATCHES,
+    events,
+};
+pub use table::{Entry, Hit, Kind, Listing, Watch};
 
-use super::root::{DOT, Root};
+use super::page;
+use super::root::{DOT, NAME_MAX_BYTES, Root};
 use crate::buf::Buf;
-use crate::rt::sys::{self, CStr, Errno, Notify, OwnedFd, Stat};
+use crate::rt::sys::{self, At, BorrowedFd, CStr, Errno, Notify, OwnedFd, Stat};
 
 /// What a directory watch reports: names created, deleted or moved in
-/// it, attribute changes of its entries (a chmod), and its own deletion
-/// or move. Content changes are the file watches' (`FILE_EVENTS`).
+/// it, writes to and attribute changes of its entries (a listing shows
+/// their sizes and times), and its own deletion or move. A cached file's
+/// own watch (`FILE_EVENTS`) sees writes through any of its names.
 const DIR_EVENTS: Notify = Notify::ATTRIB
+    .with(Notify::MODIFY)
     .with(Notify::MOVED_FROM)
     .with(Notify::MOVED_TO)
     .with(Notify::CREATE)
@@ -66,6 +72,11 @@ const EVENTS_BYTES: usize = 4096;
 /// The most reads of one drain: a directory changing faster than they
 /// are read is given up on, and the cache starts afresh.
 const MAX_DRAIN_READS: u32 = 16;
+
+/// The most subdirectories a kept listing may show: each is watched, as
+/// the listing shows its time. Listings with more are rendered every
+/// time.
+const MAX_LISTING_SUBDIRS: usize = 64;
 
 /// What a lookup found.
 pub enum Found {
@@ -104,13 +115,16 @@ impl Files {
         if !root.confined() {
             return Ok(Files::off());
         }
-        let table = Table::new(
-            sys::mmap_array(ENTRIES, |_| Entry::FREE)?,
-            sys::mmap_anonymous(ENTRIES * KEY_BYTES)?,
-            sys::mmap_anonymous(ENTRIES * BODY_BYTES)?,
-            sys::mmap_array(WATCHES, |_| Watch::FREE)?,
-            sys::mmap_anonymous(WATCHES * KEY_BYTES)?,
-        );
+        let table = Table::new(Memory {
+            entries: sys::mmap_array(ENTRIES, |_| Entry::FREE)?,
+            keys: sys::mmap_anonymous(ENTRIES * KEY_BYTES)?,
+            bodies: sys::mmap_anonymous(ENTRIES * BODY_BYTES)?,
+            watches: sys::mmap_array(WATCHES, |_| Watch::FREE)?,
+            watch_paths: sys::mmap_anonymous(WATCHES * KEY_BYTES)?,
+            listings: sys::mmap_array(LISTINGS, |_| Listing::FREE)?,
+            listing_keys: sys::mmap_anonymous(LISTINGS * KEY_BYTES)?,
+            pages: sys::mmap_anonymous(LISTINGS * LISTING_BYTES)?,
+        });
         let mut files = Files {
             table: Some(table),
             notify: None,
@@ -131,6 +145,15 @@ impl Files {
     /// A socket was read: the next lookup reads the events first.
     pub fn note_read(&mut self) {
         self.unsure = true;
+    }
+
+    /// Reads the events now if a socket was read since they last were:
+    /// the worker's loop does it once a turn, after reading its ready
+    /// connections, so that their lookups need not.
+    pub fn settle(&mut self) {
+        if self.unsure && self.notify.is_some() {
+            self.drain();
+        }
     }
 
     /// Forgets everything and watches the root anew, on a fresh inotify
@@ -212,27 +235,10 @@ impl Files {
         let (Some(notify), Some(table)) = (self.notify.as_ref(), self.table.as_mut()) else {
             return open_uncached(root, path);
         };
-        // Top-down, so that each watch is in place before the name below
-        // it is looked up; the root's always is.
-        let mut reachable = true;
-        for (at, _) in key.iter().enumerate().filter(|&(_, &b)| b == b'/') {
-            let dir = key.get(..at).unwrap_or_default();
-            if table.watched(dir) {
-                continue;
-            }
-            match add_watch(notify, dir, DIR_EVENTS) {
-                Ok(wd) if table.remember(wd, dir) => {}
-                // Nothing there to watch: the open below fails too, and
-                // the watch above sees the name appear.
-                Err(Errno::ENOENT | Errno::ENOTDIR) => {
-                    reachable = false;
-                    break;
-                }
-                // Unreadable (mode 711), out of watches, or one object
-                // with two paths: answered, not cached.
-                _ => return open_uncached(root, path),
-            }
-        }
+        let reachable = match watch_dirs(notify, table, key, false) {
+            Some(reachable) => reachable,
+            None => return open_uncached(root, path),
+        };
         let file = match root.open_no_symlinks(path) {
             Ok(file) => file,
             Err(e @ (Errno::ENOENT | Errno::ENOTDIR)) => {
@@ -278,6 +284,107 @@ impl Files {
     pub fn body(&self, hit: Hit) -> Option<&[u8]> {
         self.table.as_ref()?.body(hit)
     }
+}
+
+impl Files {
+    /// The kept listing of directory `rel` (normalized, `""` for the
+    /// root): HTML, or JSON when `json`.
+    pub fn listing(&mut self, rel: &[u8], json: bool) -> Option<&[u8]> {
+        self.notify.as_ref()?;
+        if self.unsure {
+            self.drain();
+        }
+        self.table.as_mut()?.listing(rel, json)
+    }
+
+    /// Before directory `rel` is read for a listing: watches it and the
+    /// directories above it, so that a change from now on is seen. False
+    /// when its listing cannot be kept.
+    pub fn watch_listing(&mut self, rel: &[u8]) -> bool {
+        match (self.notify.as_ref(), self.table.as_mut()) {
+            (Some(notify), Some(table)) => watch_dirs(notify, table, rel, true) == Some(true),
+            _ => false,
+        }
+    }
+
+    /// After: keeps `page`, the listing of `rel` read from `dir` as
+    /// `entries`, once each subdirectory it shows is watched and still
+    /// has the time shown. Not when an entry is a symlink, whose target
+    /// may change anywhere.
+    pub fn keep_listing(
+        &mut self,
+        dir: BorrowedFd,
+        rel: &[u8],
+        json: bool,
+        page: &[u8],
+        entries: &[page::Entry],
+    ) {
+        let (Some(notify), Some(table)) = (self.notify.as_ref(), self.table.as_mut()) else {
+            return;
+        };
+        if entries.iter().any(|e| e.is_symlink)
+            || entries.iter().filter(|e| e.is_dir).count() > MAX_LISTING_SUBDIRS
+        {
+            return;
+        }
+        for entry in entries.iter().filter(|e| e.is_dir) {
+            let mut mem = [0u8; KEY_BYTES + 1];
+            let mut sub = Buf::new(&mut mem);
+            sub.push(rel);
+            if !rel.is_empty() {
+                sub.byte(b'/');
+            }
+            sub.push(entry.name);
+            if sub.overflowed() {
+                return;
+            }
+            let sub = sub.as_bytes();
+            if !table.watched(sub) {
+                match add_watch(notify, sub, DIR_EVENTS) {
+                    Ok(wd) if table.remember(wd, sub) => {}
+                    _ => return,
+                }
+            }
+            // Changed between its reading and its watch: not kept.
+            let mut name_mem = [0u8; NAME_MAX_BYTES + 1];
+            let mut name = Buf::new(&mut name_mem);
+            name.push(entry.name).byte(0);
+            let Some(name) = CStr::new(name.as_bytes()) else {
+                return;
+            };
+            match sys::fstatat(dir, name, At::SYMLINK_NOFOLLOW) {
+                Ok(st) if st.is_dir() && st.mtime == entry.mtime => {}
+                _ => return,
+            }
+        }
+        table.keep_listing(rel, json, page);
+    }
+}
+
+/// Watches the directories on the way to `path` (and `path` itself when
+/// `itself`), top-down, so that each watch is in place before the name
+/// below it is looked up; the root's always is. Some(false) when one does
+/// not exist (nothing there to watch: an open fails too, and the watch
+/// above sees the name appear); None when one cannot be watched
+/// (unreadable, mode 711; out of watches; one object with two paths):
+/// then nothing beneath is cached.
+fn watch_dirs(notify: &OwnedFd, table: &mut Table, path: &[u8], itself: bool) -> Option<bool> {
+    let slashes = path.iter().enumerate().filter(|&(_, &b)| b == b'/');
+    let ends = slashes
+        .map(|(at, _)| at)
+        .chain((itself && !path.is_empty()).then_some(path.len()));
+    for end in ends {
+        let dir = path.get(..end).unwrap_or_default();
+        if table.watched(dir) {
+            continue;
+        }
+        match add_watch(notify, dir, DIR_EVENTS) {
+            Ok(wd) if table.remember(wd, dir) => {}
+            Err(Errno::ENOENT | Errno::ENOTDIR) => return Some(false),
+            _ => return None,
+        }
+    }
+    Some(true)
 }
 
 /// Opens `path` beneath `root` the ordinary way, and stats it.

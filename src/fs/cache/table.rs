@@ -37,6 +37,34 @@ pub const BODY_BYTES: usize = 2048;
 /// files themselves. When full, the cache starts afresh.
 pub const WATCHES: usize = 1024;
 
+/// Rendered listings per worker (HTML and JSON count apart).
+pub const LISTINGS: usize = 8;
+
+/// The largest listing page kept: about 1,500 entries. Larger ones are
+/// rendered every time.
+pub const LISTING_BYTES: usize = 256 * 1024;
+
+/// A rendered listing of the directory whose path is its key.
+#[derive(Clone, Copy, Debug)]
+pub struct Listing {
+    used: bool,
+    json: bool,
+    key_len: u16,
+    page_len: u32,
+    /// The table's clock at its last use.
+    stamp: u32,
+}
+
+impl Listing {
+    pub const FREE: Listing = Listing {
+        used: false,
+        json: false,
+        key_len: 0,
+        page_len: 0,
+        stamp: 0,
+    };
+}
+
 /// What a path was found to be when it was cached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -139,16 +167,35 @@ const RENAMES: Notify = Notify::MOVED_FROM
     .with(Notify::IGNORED)
     .with(Notify::UNMOUNT);
 
-/// The cache's memory, mapped once by its owner.
+/// The cache's memory, mapped once by its owner. Slices shorter than
+/// the sizes above hold fewer entries, watches or listings; nothing is
+/// indexed past their ends.
+pub struct Memory<'a> {
+    pub entries: &'a mut [Entry],
+    /// `ENTRIES * KEY_BYTES`: entry `i`'s path at `i * KEY_BYTES`.
+    pub keys: &'a mut [u8],
+    /// `ENTRIES * BODY_BYTES`: entry `i`'s bytes at `i * BODY_BYTES`.
+    pub bodies: &'a mut [u8],
+    pub watches: &'a mut [Watch],
+    /// `WATCHES * KEY_BYTES`: watch `i`'s path.
+    pub watch_paths: &'a mut [u8],
+    pub listings: &'a mut [Listing],
+    /// `LISTINGS * KEY_BYTES`: listing `i`'s directory.
+    pub listing_keys: &'a mut [u8],
+    /// `LISTINGS * LISTING_BYTES`: listing `i`'s page.
+    pub pages: &'a mut [u8],
+}
+
+/// The cache: its memory and the clock of its uses.
 pub struct Table<'a> {
     entries: &'a mut [Entry],
-    /// `ENTRIES * KEY_BYTES`: entry `i`'s path at `i * KEY_BYTES`.
     keys: &'a mut [u8],
-    /// `ENTRIES * BODY_BYTES`: entry `i`'s bytes at `i * BODY_BYTES`.
     bodies: &'a mut [u8],
     watches: &'a mut [Watch],
-    /// `WATCHES * KEY_BYTES`: watch `i`'s path.
     watch_paths: &'a mut [u8],
+    listings: &'a mut [Listing],
+    listing_keys: &'a mut [u8],
+    pages: &'a mut [u8],
     clock: u32,
 }
 
@@ -171,21 +218,17 @@ fn beneath(path: &[u8], prefix: &[u8]) -> bool {
 }
 
 impl<'a> Table<'a> {
-    /// A table over memory of the sizes above (shorter slices hold fewer
-    /// entries or watches; nothing is indexed past their ends).
-    pub fn new(
-        entries: &'a mut [Entry],
-        keys: &'a mut [u8],
-        bodies: &'a mut [u8],
-        watches: &'a mut [Watch],
-        watch_paths: &'a mut [u8],
-    ) -> Table<'a> {
+    /// An empty table over `mem`.
+    pub fn new(mem: Memory<'a>) -> Table<'a> {
         Table {
-            entries,
-            keys,
-            bodies,
-            watches,
-            watch_paths,
+            entries: mem.entries,
+            keys: mem.keys,
+            bodies: mem.bodies,
+            watches: mem.watches,
+            watch_paths: mem.watch_paths,
+            listings: mem.listings,
+            listing_keys: mem.listing_keys,
+            pages: mem.pages,
             clock: 0,
         }
     }
@@ -284,8 +327,89 @@ impl<'a> Table<'a> {
             .get(i * BODY_BYTES..i * BODY_BYTES + usize::from(e.body_len))
     }
 
-    /// Drops every entry at or beneath `prefix`.
+    fn listing_key(&self, i: usize) -> &[u8] {
+        let len = self.listings.get(i).map_or(0, |l| usize::from(l.key_len));
+        self.listing_keys
+            .get(i * KEY_BYTES..i * KEY_BYTES + len)
+            .unwrap_or_default()
+    }
+
+    /// The rendered listing of directory `key` (HTML, or JSON when
+    /// `json`), if kept.
+    pub fn listing(&mut self, key: &[u8], json: bool) -> Option<&[u8]> {
+        let i = (0..self.listings.len()).find(|&i| {
+            self.listings
+                .get(i)
+                .is_some_and(|l| l.used && l.json == json)
+                && self.listing_key(i) == key
+        })?;
+        self.clock = self.clock.wrapping_add(1);
+        let listing = self.listings.get_mut(i)?;
+        listing.stamp = self.clock;
+        let len = listing.page_len as usize;
+        self.pages.get(i * LISTING_BYTES..i * LISTING_BYTES + len)
+    }
+
+    /// Keeps `page` as the listing of directory `key`, in place of the
+    /// least recently used; false when it is too large.
+    pub fn keep_listing(&mut self, key: &[u8], json: bool, page: &[u8]) -> bool {
+        if key.len() > KEY_BYTES || page.len() > LISTING_BYTES {
+            return false;
+        }
+        let victim = (0..self.listings.len()).min_by_key(|&i| {
+            self.listings.get(i).map_or(u64::MAX, |l| match l.used {
+                false => 0,
+                true => 1 + u64::from(l.stamp),
+            })
+        });
+        let Some(i) = victim else {
+            return false;
+        };
+        crate::buf::copy(
+            self.listing_keys
+                .get_mut(i * KEY_BYTES..)
+                .unwrap_or_default(),
+            key,
+        );
+        crate::buf::copy(
+            self.pages.get_mut(i * LISTING_BYTES..).unwrap_or_default(),
+            page,
+        );
+        self.clock = self.clock.wrapping_add(1);
+        if let Some(l) = self.listings.get_mut(i) {
+            *l = Listing {
+                used: true,
+                json,
+                key_len: key.len() as u16,
+                page_len: page.len() as u32,
+                stamp: self.clock,
+            };
+        }
+        true
+    }
+
+    /// Drops the listings of directories at or beneath `prefix`, of
+    /// `dir` (the watched object an event is about, or whose entry it
+    /// is about), and, when `dir` itself changed (its time, or a file's
+    /// size and time), of `dir`'s parent, whose listing shows them.
+    fn drop_listings(&mut self, prefix: &[u8], dir: Option<&[u8]>, itself: bool) {
+        let dir_itself = dir.filter(|d| itself && !d.is_empty());
+        let parent = dir_itself.map(|d| match d.iter().rposition(|&b| b == b'/') {
+            Some(at) => d.get(..at).unwrap_or_default(),
+            None => &b""[..],
+        });
+        for i in 0..self.listings.len() {
+            let key = self.listing_key(i);
+            let gone = beneath(key, prefix) || dir == Some(key) || parent == Some(key);
+            if let Some(l) = self.listings.get_mut(i).filter(|_| gone) {
+                l.used = false;
+            }
+        }
+    }
+
+    /// Drops every entry (and listing) at or beneath `prefix`.
     pub fn invalidate(&mut self, prefix: &[u8]) {
+        self.drop_listings(prefix, None, false);
         for i in 0..self.entries.len() {
             let hit = self.entries.get(i).is_some_and(|e| e.kind != Kind::Free)
                 && beneath(self.key(i), prefix);
@@ -404,6 +528,12 @@ impl<'a> Table<'a> {
             return Applied::Flush;
         }
         self.invalidate(prefix);
+        let mut dir_mem = [0u8; KEY_BYTES];
+        let dir_len = crate::buf::copy(&mut dir_mem, self.watch_path(w));
+        // A name made, removed or moved changes the directory's time, as
+        // any event about the watched object itself may.
+        let itself = name.is_empty() || renamed;
+        self.drop_listings(prefix, dir_mem.get(..dir_len), itself);
         if renamed {
             for i in 0..self.watches.len() {
                 let gone = self.watches.get(i).is_some_and(|w| w.wd >= 0)

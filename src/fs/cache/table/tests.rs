@@ -9,6 +9,9 @@ struct Mem {
     bodies: Vec<u8>,
     watches: Vec<Watch>,
     paths: Vec<u8>,
+    listings: Vec<Listing>,
+    listing_keys: Vec<u8>,
+    pages: Vec<u8>,
 }
 
 fn mem() -> Mem {
@@ -18,17 +21,23 @@ fn mem() -> Mem {
         bodies: vec![0; ENTRIES * BODY_BYTES],
         watches: vec![Watch::FREE; WATCHES],
         paths: vec![0; WATCHES * KEY_BYTES],
+        listings: vec![Listing::FREE; LISTINGS],
+        listing_keys: vec![0; LISTINGS * KEY_BYTES],
+        pages: vec![0; LISTINGS * LISTING_BYTES],
     }
 }
 
 fn table(m: &mut Mem) -> Table<'_> {
-    Table::new(
-        &mut m.entries,
-        &mut m.keys,
-        &mut m.bodies,
-        &mut m.watches,
-        &mut m.paths,
-    )
+    Table::new(Memory {
+        entries: &mut m.entries,
+        keys: &mut m.keys,
+        bodies: &mut m.bodies,
+        watches: &mut m.watches,
+        watch_paths: &mut m.paths,
+        listings: &mut m.listings,
+        listing_keys: &mut m.listing_keys,
+        pages: &mut m.pages,
+    })
 }
 
 fn file(size: i64) -> Stat {
@@ -264,4 +273,51 @@ fn event_records_are_read_whole_or_not_at_all() {
     assert_eq!(events(cut).count(), 1);
     let lying = record(3, 0, b"x", 16);
     assert_eq!(events(&lying[..20]).count(), 0);
+}
+
+#[test]
+fn listings_drop_when_their_directory_or_an_entry_changes() {
+    let mut m = mem();
+    let mut t = table(&mut m);
+    for (wd, path) in [(1, ""), (2, "d"), (3, "d/sub"), (4, "d/f.txt"), (5, "e")] {
+        assert!(t.remember(wd, path.as_bytes()));
+    }
+    let keys = ["", "d", "d/sub", "e"];
+    let fill = |t: &mut Table| {
+        for k in keys {
+            assert!(t.keep_listing(k.as_bytes(), false, format!("page of {k}").as_bytes()));
+        }
+    };
+    let kept = |t: &mut Table| -> Vec<&str> {
+        keys.into_iter()
+            .filter(|k| t.listing(k.as_bytes(), false).is_some())
+            .collect()
+    };
+    fill(&mut t);
+    assert_eq!(t.listing(b"d", false), Some(&b"page of d"[..]));
+    assert_eq!(t.listing(b"d", true), None, "HTML and JSON apart");
+    // A file in d written: d's listing shows its size and time.
+    t.apply(2, Notify::MODIFY.bits(), b"f.txt");
+    assert_eq!(kept(&mut t), ["", "d/sub", "e"]);
+    // The same seen by the file's own watch.
+    fill(&mut t);
+    t.apply(4, Notify::MODIFY.bits(), b"");
+    assert_eq!(kept(&mut t), ["", "d/sub", "e"]);
+    // A name made in d/sub: its listing, and d's (which shows d/sub's
+    // time), but not the root's.
+    fill(&mut t);
+    t.apply(3, Notify::CREATE.bits(), b"new");
+    assert_eq!(kept(&mut t), ["", "e"]);
+    // d renamed: everything beneath it, and the root's listing.
+    fill(&mut t);
+    t.apply(1, Notify::MOVED_FROM.bits(), b"d");
+    assert_eq!(kept(&mut t), ["e"]);
+    // Too large, or too many: the least recently used goes.
+    assert!(!t.keep_listing(b"big", false, &vec![b'x'; LISTING_BYTES + 1]));
+    for i in 0..LISTINGS {
+        assert!(t.keep_listing(format!("l{i}").as_bytes(), true, b"p"));
+    }
+    assert!(t.listing(b"e", false).is_none());
+    t.clear();
+    assert!(t.listing(b"l1", true).is_none());
 }
