@@ -28,7 +28,7 @@
 //! worker's working directory is its root (`sys::fchdir` at start-up),
 //! and every path here is relative to it. The rules live in `table`.
 
-mod table;
+pub mod table;
 use table::{
     Applied, BODY_BYTES, ENTRIES, KEY_BYTES, LISTING_BYTES, LISTINGS, Memory, Table, WATCHES,
     events,

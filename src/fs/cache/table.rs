@@ -210,7 +210,7 @@ fn hash(key: &[u8]) -> u32 {
 
 /// True when `path` is `prefix` or lies beneath it (`""` is the root,
 /// beneath which everything lies).
-fn beneath(path: &[u8], prefix: &[u8]) -> bool {
+pub fn beneath(path: &[u8], prefix: &[u8]) -> bool {
     match path.strip_prefix(prefix) {
         Some(rest) => prefix.is_empty() || rest.is_empty() || rest.first() == Some(&b'/'),
         None => false,
@@ -356,10 +356,20 @@ impl<'a> Table<'a> {
         if key.len() > KEY_BYTES || page.len() > LISTING_BYTES {
             return false;
         }
-        let victim = (0..self.listings.len()).min_by_key(|&i| {
-            self.listings.get(i).map_or(u64::MAX, |l| match l.used {
-                false => 0,
-                true => 1 + u64::from(l.stamp),
+        // The same listing again, else a free slot, else the least
+        // recently used.
+        let same = (0..self.listings.len()).find(|&i| {
+            self.listings
+                .get(i)
+                .is_some_and(|l| l.used && l.json == json)
+                && self.listing_key(i) == key
+        });
+        let victim = same.or_else(|| {
+            (0..self.listings.len()).min_by_key(|&i| {
+                self.listings.get(i).map_or(u64::MAX, |l| match l.used {
+                    false => 0,
+                    true => 1 + u64::from(l.stamp),
+                })
             })
         });
         let Some(i) = victim else {
