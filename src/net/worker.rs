@@ -46,6 +46,18 @@ const TICK_MS: i32 = 1000;
 /// ready, so the rest are taken next turn.
 const MAX_ACCEPTS_PER_TURN: u32 = 256;
 
+/// Connections a worker accepts from a listener before it registers that
+/// listener with its epoll set again. Workers wait on a shared listener
+/// with `EPOLLEXCLUSIVE`, and the kernel wakes the first idle one in the
+/// order they registered: at light load one worker would take every
+/// connection, and keep-alive connections stay where they landed (64 of
+/// 64 in one of two workers, measured; SCALING.md). Registering again
+/// moves the worker to the back of that order, so the next idle worker
+/// takes the next connections (32 and 33 of 65). nginx does the same,
+/// every 16 (`ngx_reorder_accept_events`). Two `epoll_ctl` calls per 16
+/// connections.
+const ACCEPTS_PER_REGISTRATION: u32 = 16;
+
 /// Seconds in-flight responses get to finish after SIGTERM or SIGINT
 /// (after SIGHUP, a reload's hand-over, they get what they need).
 pub const SHUTDOWN_GRACE_SECS: i64 = 10;
@@ -314,6 +326,8 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
     } = parts;
     let listeners = setup.listeners;
     let mut accepting = false;
+    // Connections accepted from each listener since it was registered.
+    let mut since_registered = [0u32; MAX_LISTENERS];
     // Set after EMFILE and friends: no accepting until the next tick.
     let mut accept_paused = false;
     let mut stopping_at: Option<i64> = None;
@@ -333,9 +347,9 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
         if want != accepting {
             let op = if want { EpollOp::Add } else { EpollOp::Del };
             for (token, listener) in (FIRST_LISTENER_TOKEN..).zip(listeners) {
-                let ev = EpollEvent::new(Epoll::IN.with(Epoll::EXCLUSIVE), token);
-                sys::epoll_ctl(ep.as_fd(), op, *listener, ev)?;
+                sys::epoll_ctl(ep.as_fd(), op, *listener, listener_event(token))?;
             }
+            since_registered = [0; MAX_LISTENERS];
             accepting = want;
         }
         // Connections with their turn pending: look at events, don't wait.
@@ -405,7 +419,19 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
                 token if token < FIRST_SLOT_TOKEN && token >= FIRST_LISTENER_TOKEN => {
                     let index = (token - FIRST_LISTENER_TOKEN) as usize;
                     if let Some(listener) = listeners.get(index) {
-                        accept_all(&ep, *listener, &mut table, &mut cx, &mut accept_paused)?
+                        let taken =
+                            accept_all(&ep, *listener, &mut table, &mut cx, &mut accept_paused);
+                        // Registered until the top of the next turn,
+                        // even if the table filled up meanwhile.
+                        if let Some(count) = since_registered.get_mut(index) {
+                            *count += taken;
+                            if *count >= ACCEPTS_PER_REGISTRATION {
+                                *count = 0;
+                                let ev = listener_event(token);
+                                sys::epoll_ctl(ep.as_fd(), EpollOp::Del, *listener, ev)?;
+                                sys::epoll_ctl(ep.as_fd(), EpollOp::Add, *listener, ev)?;
+                            }
+                        }
                     }
                 }
                 SIGNAL_TOKEN => {
@@ -497,23 +523,32 @@ fn nanos_of(secs: i64, nanos: u32) -> i64 {
         .wrapping_add(i64::from(nanos))
 }
 
+/// How a worker waits on a listener: woken with at most a few others
+/// (`EPOLLEXCLUSIVE`), not all of them, for each new connection.
+fn listener_event(token: u64) -> EpollEvent {
+    EpollEvent::new(Epoll::IN.with(Epoll::EXCLUSIVE), token)
+}
+
 /// Accepts every waiting connection there is room for, closing the
-/// oldest idle connections to make room when the table is full.
+/// oldest idle connections to make room when the table is full; returns
+/// how many it accepted.
 fn accept_all(
     ep: &OwnedFd,
     listener: BorrowedFd,
     table: &mut Table,
     cx: &mut Cx,
     paused: &mut bool,
-) -> Result<(), Errno> {
+) -> u32 {
     // Descriptors freed by eviction after EMFILE, at most one a turn: an
     // EMFILE says nothing of whether a client is waiting.
     let mut evicted_for_fd = false;
     let mut accepted = 0;
+    let mut taken = 0;
     while table.has_room() && accepted < MAX_ACCEPTS_PER_TURN {
         accepted += 1;
         match sys::accept4(listener, Sock::NONBLOCK.with(Sock::CLOEXEC)) {
             Ok((fd, peer)) => {
+                taken += 1;
                 if table.free_len == 0 {
                     table.evict_idle();
                 }
@@ -538,7 +573,7 @@ fn accept_all(
             Err(_) => break,
         }
     }
-    Ok(())
+    taken
 }
 
 /// Drives one connection and applies what it asks of epoll.
