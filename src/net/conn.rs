@@ -245,6 +245,7 @@ impl Conn {
     /// `IDLE_RELEASE_SECS`: an idle keep-alive connection then costs its
     /// slot (~400 bytes), not 12 KiB of buffers. Waiting that long keeps
     /// the syscall and the page faults off busy keep-alive connections.
+    /// Over HTTPS, the record buffers go too when nothing waits in them.
     /// True when it released them.
     pub fn release_buffers(&mut self, now: i64) -> bool {
         if !self.resident || !self.is_idle() || now < self.since + IDLE_RELEASE_SECS {
@@ -253,6 +254,10 @@ impl Conn {
         self.resident = false;
         let _ = sys::madvise_dontneed(self.input);
         let _ = sys::madvise_dontneed(self.out);
+        #[cfg(feature = "tls")]
+        if let Some(tls) = self.tls.as_mut() {
+            tls.release_buffers();
+        }
         true
     }
 

@@ -159,6 +159,18 @@ impl Tls {
         self.rx.get(self.rx_start..self.rx_len).unwrap_or_default()
     }
 
+    /// Gives the pages of its record buffers back (`sys::madvise_dontneed`)
+    /// when nothing waits in either: an idle keep-alive connection then
+    /// keeps only its session. Their contents are never read again before
+    /// they are written.
+    pub fn release_buffers(&mut self) {
+        if self.pending() || self.buffered() || self.data_at < self.data_end {
+            return;
+        }
+        let _ = sys::madvise_dontneed(self.rx);
+        let _ = sys::madvise_dontneed(self.tx);
+    }
+
     /// Writes what waits in `tx`; `EAGAIN` if some is left.
     pub fn flush(&mut self, fd: BorrowedFd) -> Result<(), Errno> {
         while let Some(rest) = self

@@ -210,6 +210,12 @@ pub fn run(setup: Setup) -> i32 {
 /// gives up rather than restart it forever.
 pub const EXIT_CANNOT_START: i32 = 3;
 
+/// The room of a slot's TLS record buffers, whole pages each.
+#[cfg(feature = "tls")]
+const RX_STRIDE: usize = tls::RX_BYTES.next_multiple_of(4096);
+#[cfg(feature = "tls")]
+const TX_STRIDE: usize = tls::TX_BYTES.next_multiple_of(4096);
+
 /// What a worker sets up before serving.
 struct Parts<'a> {
     table: Table,
@@ -234,11 +240,13 @@ fn prepare<'a>(setup: &Setup<'a>) -> Result<Parts<'a>, Errno> {
         .split_at_mut_checked(NAME_ARENA_BYTES)
         .ok_or(Errno::ENOMEM)?;
     let (page, log_mem) = rest.split_at_mut_checked(PAGE_BYTES).ok_or(Errno::ENOMEM)?;
-    // Over HTTPS, a record buffer each way per slot, mapped the same way.
+    // Over HTTPS, a record buffer each way per slot, mapped the same way,
+    // each starting on a page so an idle connection gives all but their
+    // last pages back (`Conn::release_buffers`).
     #[cfg(feature = "tls")]
     let (mut tls_bufs, mut sessions) = match setup.tls {
         Some(_) => (
-            sys::mmap_anonymous(n * (tls::RX_BYTES + tls::TX_BYTES))?,
+            sys::mmap_anonymous(n * (RX_STRIDE + TX_STRIDE))?,
             sys::mmap_uninit(n)?,
         ),
         None => (&mut [][..], &mut [][..]),
@@ -255,10 +263,12 @@ fn prepare<'a>(setup: &Setup<'a>) -> Result<Parts<'a>, Errno> {
         #[cfg(feature = "tls")]
         if setup.tls.is_some() {
             let (rx, rest) = core::mem::take(&mut tls_bufs)
-                .split_at_mut_checked(tls::RX_BYTES)
+                .split_at_mut_checked(RX_STRIDE)
                 .unwrap_or_default();
-            let (tx, rest) = rest.split_at_mut_checked(tls::TX_BYTES).unwrap_or_default();
+            let (tx, rest) = rest.split_at_mut_checked(TX_STRIDE).unwrap_or_default();
             tls_bufs = rest;
+            let rx = rx.get_mut(..tls::RX_BYTES).unwrap_or_default();
+            let tx = tx.get_mut(..tls::TX_BYTES).unwrap_or_default();
             if let Some((session, rest)) = core::mem::take(&mut sessions).split_first_mut() {
                 sessions = rest;
                 conn.tls = Some(tls::Tls::new(rx, tx, session));

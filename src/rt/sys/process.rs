@@ -109,21 +109,26 @@ pub fn mmap_anonymous(len: usize) -> Result<&'static mut [u8]> {
 /// `MADV_DONTNEED` (asm-generic/mman-common.h).
 pub const MADV_DONTNEED: u32 = 4;
 
-/// madvise(2) `MADV_DONTNEED` on `mem`, which must start on a page
-/// boundary: its whole pages go back to the kernel, and read as zeros
-/// when next touched (a private anonymous mapping, as `mmap_anonymous`
-/// makes). The slice stays valid; only its contents are gone.
+/// Bytes of a page (x86_64): what madvise(2) works in.
+const PAGE_BYTES: usize = 4096;
+
+/// madvise(2) `MADV_DONTNEED` on the whole pages inside `mem`: they go
+/// back to the kernel, and read as zeros when next touched (a private
+/// anonymous mapping, as `mmap_anonymous` makes). The bytes of `mem` on a
+/// page it shares with other memory are left alone, so nothing outside
+/// the slice is ever zeroed. The slice stays valid; only its contents are
+/// gone.
 pub fn madvise_dontneed(mem: &mut [u8]) -> Result<()> {
-    // SAFETY: `mem` is borrowed mutably, so nothing else reads the bytes
-    // the kernel zeroes; the mapping itself stays (madvise unmaps nothing).
-    unsafe {
-        syscall3(
-            Sysno::madvise,
-            mem.as_mut_ptr() as usize,
-            mem.len(),
-            MADV_DONTNEED as usize,
-        )
-    }?;
+    let start = mem.as_mut_ptr() as usize;
+    let first = start.next_multiple_of(PAGE_BYTES);
+    let end = (start + mem.len()) & !(PAGE_BYTES - 1);
+    if end <= first {
+        return Ok(());
+    }
+    // SAFETY: `first..end` lies inside `mem`, which is borrowed mutably,
+    // so nothing else reads the bytes the kernel zeroes; the mapping
+    // itself stays (madvise unmaps nothing).
+    unsafe { syscall3(Sysno::madvise, first, end - first, MADV_DONTNEED as usize) }?;
     Ok(())
 }
 
