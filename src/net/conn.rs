@@ -31,7 +31,15 @@ pub const SENDFILE_CHUNK_BYTES: u64 = 256 * 1024;
 /// cache when the reader copies it. Measured with wrk on loopback (one
 /// worker, 8 readers of a 10 MiB file): 2.5 GB/s when each turn sent until
 /// EAGAIN (4 MiB budget), 4.0 GB/s with 256 KiB, 2.7 GB/s with 128 KiB.
-/// lighttpd sends one 256 KiB sendfile per turn too.
+/// lighttpd 1.4.69 does the same: at most `MAX_WRITE_LIMIT` (256 KiB,
+/// chunk.h) per connection per event, so strace shows one
+/// `sendfile(.., 262144)` per `EPOLLOUT`, its first ending 256 KiB into
+/// the stream, header included. Against it on the bench's 10m (c8) and
+/// 256m (c1) cases, where wrk's one core is the limit, this is at parity;
+/// 512 KiB per call or per turn did not help, and `TCP_NOTSENT_LOWAT`
+/// (64 or 256 KiB) or `SO_SNDBUF` (256 KiB) made it slower: with less
+/// queued, wrk's core sat idle while the server's was busy elsewhere
+/// (issue 11, item 3).
 pub const SEND_BUDGET_BYTES: u64 = SENDFILE_CHUNK_BYTES;
 
 /// The most requests one connection has answered before the others get
