@@ -465,3 +465,52 @@ fn a_kept_listing_reads_no_directory() {
         "a kept listing read the directory:\n{trace}"
     );
 }
+
+/// The server's own writes are seen too: a request pipelined right
+/// behind an upload's body gets the uploaded bytes.
+#[test]
+fn a_request_behind_an_upload_sees_it() {
+    let dir = TempDir::new("cache-upload");
+    dir.write("x.txt", "old");
+    // Writable by the server's user (`nobody` when the tests run as root).
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let server = Server::start(dir.path(), &["-w", "1", "-q", "--upload-overwrite"]);
+    let mut s = server.connect();
+    warm(&server, &mut s, "/x.txt");
+    s.write_all(
+        b"PUT /x.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nNEW!\
+GET /x.txt HTTP/1.1\r\nHost: t\r\n\r\n",
+    )
+    .unwrap();
+    let put = read_response(&mut s, false);
+    assert!(put.status == 201 || put.status == 204, "{put:?}");
+    let r = read_response(&mut s, false);
+    assert_eq!(r.body, b"NEW!");
+}
+
+/// Listings drop for names too long to cache a path of, and are not
+/// kept when they show a file with another name elsewhere (a write
+/// through that name is no event in the listed directory).
+#[test]
+fn a_listing_sees_long_names_and_hard_linked_files() {
+    let dir = TempDir::new("cache-listing-edge");
+    dir.write("www/sub/a.txt", "x");
+    let big = dir.write("www/sub/big.bin", vec![b'b'; 5000]);
+    std::fs::hard_link(&big, dir.path().join("outside.bin")).unwrap();
+    let www = dir.path().join("www");
+    let server = Server::start(&www, &["-w", "1", "-q"]);
+    let mut s = server.connect();
+    let json = ["Accept: application/json"];
+    warm(&server, &mut s, "/sub/");
+    get(&mut s, "/sub/", &json);
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.path().join("outside.bin"))
+        .unwrap();
+    file.write_all(&[b'c'; 3000]).unwrap();
+    drop(file);
+    assert!(get(&mut s, "/sub/", &json).text().contains("\"size\":8000"));
+    let long = "L".repeat(140);
+    dir.write(&format!("www/sub/{long}"), "hello");
+    assert!(get(&mut s, "/sub/", &json).text().contains(&long));
+}

@@ -90,6 +90,7 @@ pub fn read<'a>(
                 name: slot.get(..name.len()).unwrap_or_default(),
                 is_dir: st.is_dir(),
                 is_symlink: st.is_symlink() || d_type == DT_LNK,
+                linked: !st.is_dir() && st.nlink > 1,
                 size: st.len(),
                 mtime: st.mtime,
                 sort_key: 0,

@@ -20,6 +20,10 @@ pub struct Entry<'a> {
     pub is_dir: bool,
     /// The entry itself is a symbolic link.
     pub is_symlink: bool,
+    /// A file with more than one name (hard links): it may be written
+    /// through a name in another directory, which this directory's
+    /// watch does not see, so its listing is not kept (`fs::cache`).
+    pub linked: bool,
     /// Size in bytes (`st_size`; shown only for non-directories).
     pub size: u64,
     /// Last modification, Unix seconds (UTC).
@@ -36,6 +40,7 @@ impl Entry<'_> {
         name: b"",
         is_dir: false,
         is_symlink: false,
+        linked: false,
         size: 0,
         mtime: 0,
         sort_key: 0,
@@ -427,6 +432,7 @@ mod tests {
             name,
             is_dir: false,
             is_symlink: false,
+            linked: false,
             size,
             mtime: 1_795_590_699,
             sort_key: 0,
@@ -438,6 +444,7 @@ mod tests {
             name,
             is_dir: true,
             is_symlink: false,
+            linked: false,
             size: 4096,
             mtime: 0,
             sort_key: 0,

@@ -63,13 +63,14 @@ impl Root {
     }
 
     /// Opens `rel` for reading like `open_file`, but only along a path
-    /// with no symlink at all (`ELOOP` otherwise), as the file cache needs
-    /// (`fs::cache`); `ENOSYS` without openat2.
+    /// with no symlink at all (`ELOOP` otherwise) and no mount point
+    /// (`EXDEV`), as the file cache needs (`fs::cache`); `ENOSYS` without
+    /// openat2.
     pub fn open_no_symlinks(&self, rel: CStr) -> Result<OwnedFd, Errno> {
         if !self.confined {
             return Err(Errno::ENOSYS);
         }
-        let resolve = CONFINED.with(Resolve::NO_SYMLINKS);
+        let resolve = CONFINED.with(Resolve::NO_SYMLINKS).with(Resolve::NO_XDEV);
         sys::openat2(self.dir.as_fd(), rel, FILE_FLAGS, resolve)
     }
 

@@ -17,8 +17,8 @@ use crate::net::listen::MAX_LISTENERS;
 use crate::net::tls;
 use crate::rt::out::{self, MAX_LINE_BYTES};
 use crate::rt::sys::{
-    self, BorrowedFd, Clock, Epoll, EpollEvent, EpollOp, Errno, OwnedFd, SIGHUP, SIGINT, SIGTERM,
-    SigSet, Sock,
+    self, BorrowedFd, CStr, Clock, Epoll, EpollEvent, EpollOp, Errno, Open, OwnedFd, SIGHUP,
+    SIGINT, SIGTERM, SigSet, Sock,
 };
 use crate::sandbox::{self, Mode, Support};
 use crate::serve::upload::{MAX_UPLOADS_IN_FLIGHT, Spare};
@@ -34,7 +34,13 @@ const MAX_EVENTS: usize = 256;
 /// `FIRST_SLOT_TOKEN + i`.
 const SIGNAL_TOKEN: u64 = 0;
 const FIRST_LISTENER_TOKEN: u64 = 1;
-const FIRST_SLOT_TOKEN: u64 = FIRST_LISTENER_TOKEN + MAX_LISTENERS as u64;
+const MOUNTS_TOKEN: u64 = FIRST_LISTENER_TOKEN + MAX_LISTENERS as u64;
+const FIRST_SLOT_TOKEN: u64 = MOUNTS_TOKEN + 1;
+
+/// Where a worker learns that the mount table changed (proc(5): poll
+/// says `EPOLLPRI`): a file system mounted over a cached directory makes
+/// no inotify event, so the file cache starts afresh.
+const MOUNTINFO: &[u8] = b"/proc/self/mountinfo\0";
 
 /// How often, in milliseconds, the loop wakes to sweep timeouts and to
 /// retry accepting after running out of descriptors.
@@ -221,6 +227,8 @@ struct Parts<'a> {
     table: Table,
     scratch: Scratch,
     files: Files,
+    /// /proc/self/mountinfo, while the cache is on (`MOUNTS_TOKEN`).
+    mounts: Option<OwnedFd>,
     log: Log<'a>,
     ep: OwnedFd,
     signals: OwnedFd,
@@ -315,10 +323,23 @@ fn prepare<'a>(setup: &Setup<'a>) -> Result<Parts<'a>, Errno> {
     let signals = sys::signalfd(SigSet::of(&[SIGINT, SIGTERM, SIGHUP]), false)?;
     let ev = EpollEvent::new(Epoll::IN, SIGNAL_TOKEN);
     sys::epoll_ctl(ep.as_fd(), EpollOp::Add, signals.as_fd(), ev)?;
+    // Without /proc (a bare container), mounts made beneath the root
+    // while serving are not seen: the README says to reload then.
+    let mounts = match files.on() {
+        true => CStr::new(MOUNTINFO).and_then(|path| {
+            sys::openat(BorrowedFd::CWD, path, Open::RDONLY.with(Open::CLOEXEC)).ok()
+        }),
+        false => None,
+    };
+    if let Some(mounts) = mounts.as_ref() {
+        let ev = EpollEvent::new(Epoll::PRI, MOUNTS_TOKEN);
+        sys::epoll_ctl(ep.as_fd(), EpollOp::Add, mounts.as_fd(), ev)?;
+    }
     Ok(Parts {
         table,
         scratch,
         files,
+        mounts,
         log,
         ep,
         signals,
@@ -330,6 +351,7 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
         mut table,
         mut scratch,
         mut files,
+        mounts: _mounts,
         mut log,
         ep,
         signals,
@@ -412,6 +434,9 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
         // cache's events once: each request read this turn is answered
         // knowing every change made before it was sent.
         for ev in events.iter().take(ready) {
+            if ev.data() == MOUNTS_TOKEN {
+                cx.files.forget();
+            }
             let slot = ev.data().wrapping_sub(FIRST_SLOT_TOKEN) as usize;
             if ev.data() >= FIRST_SLOT_TOKEN
                 && let Some(conn) = table
@@ -426,6 +451,7 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
 
         for ev in events.iter().take(ready) {
             match ev.data() {
+                MOUNTS_TOKEN => {}
                 token if token < FIRST_SLOT_TOKEN && token >= FIRST_LISTENER_TOKEN => {
                     let index = (token - FIRST_LISTENER_TOKEN) as usize;
                     if let Some(listener) = listeners.get(index) {

@@ -184,7 +184,9 @@ const OPEN_CREATE_FLAGS: u32 = 0o2 | 0o100 | 0o1000 | 0o2000;
 /// It never reads client input.)
 const SUPERVISOR: &[Rule] = &[
     // supervisor: `--log FILE` opened again on SIGHUP and SIGUSR1
-    // (O_WRONLY | O_CREAT | O_APPEND); never O_RDWR or O_TRUNC. It
+    // (O_WRONLY | O_CREAT | O_APPEND); new worker: /proc/self/mountinfo,
+    // read-only, before its Landlock (fs::cache learns of mounts through
+    // it); never O_RDWR or O_TRUNC. It
     // precedes the worker's rule, and so decides for the supervisor; a
     // worker's own filter still refuses O_CREAT and O_APPEND.
     none_of(Sysno::openat, 2, SUPERVISOR_OPEN_DENIED),

@@ -156,6 +156,13 @@ impl Files {
         }
     }
 
+    /// Forgets everything: the mount table changed.
+    pub fn forget(&mut self) {
+        if self.notify.is_some() {
+            self.restart();
+        }
+    }
+
     /// Forgets everything and watches the root anew, on a fresh inotify
     /// descriptor (closing the old one drops all its watches and queued
     /// events at once). The cache turns off if that fails.
@@ -218,6 +225,12 @@ impl Files {
         let Some(table) = self.table.as_mut() else {
             return open_uncached(root, path);
         };
+        if table.worn_out() {
+            // Full of watches, or of forgotten ones still in the kernel:
+            // start afresh, which drops them all.
+            self.restart();
+            return self.fill(root, path, key);
+        }
         if let Some((entry, hit)) = table.get(key) {
             return match entry.kind {
                 Kind::File => Ok((Found::Cached(hit), entry.stat())),
@@ -269,8 +282,26 @@ impl Files {
         let mut body = [0u8; BODY_BYTES];
         let len = stat.len() as usize;
         let into = body.get_mut(..len).unwrap_or_default();
-        if sys::pread(file.as_fd(), into, 0) != Ok(len) {
-            // Changed while read: its event will come; not cached now.
+        // Changed since the fstat (before its watch began, it may have
+        // been written through another name): not cached now.
+        let same = |now: &Stat| {
+            (
+                now.size,
+                now.mtime,
+                now.mtime_nsec,
+                now.ctime,
+                now.ctime_nsec,
+            ) == (
+                stat.size,
+                stat.mtime,
+                stat.mtime_nsec,
+                stat.ctime,
+                stat.ctime_nsec,
+            )
+        };
+        if sys::pread(file.as_fd(), into, 0) != Ok(len)
+            || !sys::fstat(file.as_fd()).is_ok_and(|now| same(&now))
+        {
             return Ok((Found::Open(file), stat));
         }
         match table.insert(key, Kind::File, &stat, into) {
@@ -310,7 +341,8 @@ impl Files {
     /// After: keeps `page`, the listing of `rel` read from `dir` as
     /// `entries`, once each subdirectory it shows is watched and still
     /// has the time shown. Not when an entry is a symlink, whose target
-    /// may change anywhere.
+    /// may change anywhere, or a file with other names, which may be
+    /// written through one in another directory.
     pub fn keep_listing(
         &mut self,
         dir: BorrowedFd,
@@ -322,7 +354,7 @@ impl Files {
         let (Some(notify), Some(table)) = (self.notify.as_ref(), self.table.as_mut()) else {
             return;
         };
-        if entries.iter().any(|e| e.is_symlink)
+        if entries.iter().any(|e| e.is_symlink || e.linked)
             || entries.iter().filter(|e| e.is_dir).count() > MAX_LISTING_SUBDIRS
         {
             return;

@@ -197,6 +197,12 @@ pub struct Table<'a> {
     listing_keys: &'a mut [u8],
     pages: &'a mut [u8],
     clock: u32,
+    /// Watches forgotten since the last `clear` whose kernel watch still
+    /// exists (no inotify_rm_watch): the owner starts afresh past a
+    /// bound, which drops them all.
+    forgotten: usize,
+    /// Watches remembered now.
+    in_use: usize,
 }
 
 /// FNV-1a, 32 bits: a fast, good enough spread of paths over the sets.
@@ -230,6 +236,8 @@ impl<'a> Table<'a> {
             listing_keys: mem.listing_keys,
             pages: mem.pages,
             clock: 0,
+            forgotten: 0,
+            in_use: 0,
         }
     }
 
@@ -398,11 +406,11 @@ impl<'a> Table<'a> {
         true
     }
 
-    /// Drops the listings of directories at or beneath `prefix`, of
+    /// Drops the listings of directories at or beneath `prefix` (if any), of
     /// `dir` (the watched object an event is about, or whose entry it
     /// is about), and, when `dir` itself changed (its time, or a file's
     /// size and time), of `dir`'s parent, whose listing shows them.
-    fn drop_listings(&mut self, prefix: &[u8], dir: Option<&[u8]>, itself: bool) {
+    fn drop_listings(&mut self, prefix: Option<&[u8]>, dir: Option<&[u8]>, itself: bool) {
         let dir_itself = dir.filter(|d| itself && !d.is_empty());
         let parent = dir_itself.map(|d| match d.iter().rposition(|&b| b == b'/') {
             Some(at) => d.get(..at).unwrap_or_default(),
@@ -410,7 +418,8 @@ impl<'a> Table<'a> {
         });
         for i in 0..self.listings.len() {
             let key = self.listing_key(i);
-            let gone = beneath(key, prefix) || dir == Some(key) || parent == Some(key);
+            let gone =
+                prefix.is_some_and(|p| beneath(key, p)) || dir == Some(key) || parent == Some(key);
             if let Some(l) = self.listings.get_mut(i).filter(|_| gone) {
                 l.used = false;
             }
@@ -419,7 +428,7 @@ impl<'a> Table<'a> {
 
     /// Drops every entry (and listing) at or beneath `prefix`.
     pub fn invalidate(&mut self, prefix: &[u8]) {
-        self.drop_listings(prefix, None, false);
+        self.drop_listings(Some(prefix), None, false);
         for i in 0..self.entries.len() {
             let hit = self.entries.get(i).is_some_and(|e| e.kind != Kind::Free)
                 && beneath(self.key(i), prefix);
@@ -436,6 +445,14 @@ impl<'a> Table<'a> {
         for w in self.watches.iter_mut() {
             *w = Watch::FREE;
         }
+        (self.forgotten, self.in_use) = (0, 0);
+    }
+
+    /// True when no watch can be remembered any more, or so many were
+    /// forgotten (their kernel watches linger) that the owner should
+    /// start afresh.
+    pub fn worn_out(&self) -> bool {
+        self.in_use >= self.watches.len() || self.forgotten >= self.watches.len()
     }
 
     /// The entries in use.
@@ -500,6 +517,7 @@ impl<'a> Table<'a> {
                 hash: hash(path),
                 len: path.len() as u16,
             };
+            self.in_use += 1;
         }
         true
     }
@@ -528,7 +546,11 @@ impl<'a> Table<'a> {
             prefix.push(name);
         }
         if prefix.overflowed() || prefix.len() > KEY_BYTES {
-            // No cached path or watched directory is that long.
+            // No cached path or watched directory is that long, but the
+            // listing of the directory shows the name.
+            let mut dir_mem = [0u8; KEY_BYTES];
+            let dir_len = crate::buf::copy(&mut dir_mem, self.watch_path(w));
+            self.drop_listings(None, dir_mem.get(..dir_len), true);
             return Applied::Done;
         }
         let prefix = prefix.as_bytes();
@@ -543,13 +565,15 @@ impl<'a> Table<'a> {
         // A name made, removed or moved changes the directory's time, as
         // any event about the watched object itself may.
         let itself = name.is_empty() || renamed;
-        self.drop_listings(prefix, dir_mem.get(..dir_len), itself);
+        self.drop_listings(Some(prefix), dir_mem.get(..dir_len), itself);
         if renamed {
             for i in 0..self.watches.len() {
                 let gone = self.watches.get(i).is_some_and(|w| w.wd >= 0)
                     && beneath(self.watch_path(i), prefix);
                 if let Some(w) = self.watches.get_mut(i).filter(|_| gone) {
                     *w = Watch::FREE;
+                    self.forgotten = self.forgotten.saturating_add(1);
+                    self.in_use = self.in_use.saturating_sub(1);
                 }
             }
         }

@@ -87,6 +87,8 @@ impl Conn {
                 // The client went away mid-body: nothing is linked.
                 Ok(0) => return Some(Next::Close),
                 Ok(n) => {
+                    // A request may follow the body in what was read.
+                    cx.files.note_read();
                     self.in_len += n;
                     *budget = budget.saturating_sub(n as u64);
                     self.deadline = cx.now + cx.timeout_secs;
@@ -112,6 +114,9 @@ impl Conn {
         };
         let keep = self.keep_alive && failed.is_none();
         let reply = upload::finish(cx.site, up, failed, head, &mut out, keep);
+        // The file just linked (or replaced) is an event the cache reads
+        // before it answers a request buffered behind this one.
+        cx.files.note_read();
         self.body = Body::None;
         (self.out_len, self.sent) = (out.len(), 0);
         self.keep_alive = reply.keep_alive;

@@ -10,6 +10,9 @@ flags! {
     /// `EPOLL*` event bits (include/uapi/linux/eventpoll.h).
     Epoll(u32) {
         IN = 0x001;
+        /// Priority data; for /proc/self/mountinfo, a change of the mount
+        /// table (proc(5)).
+        PRI = 0x002;
         OUT = 0x004;
         /// Wake only one of the epoll sets that wait on the same listener.
         EXCLUSIVE = 1 << 28;

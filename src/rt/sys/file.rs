@@ -55,6 +55,8 @@ const O_CREAT: u64 = 0o100;
 flags! {
     /// `RESOLVE_*` flags for `openat2` (include/uapi/linux/openat2.h).
     Resolve(u64) {
+        /// No mount point crossed (`EXDEV`).
+        NO_XDEV = 0x01;
         NO_MAGICLINKS = 0x02;
         /// No symlink anywhere on the path (`ELOOP`): what the file cache
         /// opens with, so that every directory a path crosses is one it

@@ -308,6 +308,10 @@ fn listings_drop_when_their_directory_or_an_entry_changes() {
     fill(&mut t);
     t.apply(3, Notify::CREATE.bits(), b"new");
     assert_eq!(kept(&mut t), ["", "e"]);
+    // A name too long for any cached path still drops the listing.
+    fill(&mut t);
+    t.apply(2, Notify::CREATE.bits(), &[b'L'; 200]);
+    assert_eq!(kept(&mut t), ["d/sub", "e"]);
     // d renamed: everything beneath it, and the root's listing.
     fill(&mut t);
     t.apply(1, Notify::MOVED_FROM.bits(), b"d");
