@@ -15,6 +15,7 @@ use crate::net::conn::{Conn, Cx, NO_SLOT, Next, OUT_BYTES};
 use crate::net::listen::MAX_LISTENERS;
 #[cfg(feature = "tls")]
 use crate::net::tls;
+use crate::rt::lazy::Lazy;
 use crate::rt::out::{self, MAX_LINE_BYTES};
 use crate::rt::sys::{
     self, BorrowedFd, CStr, Clock, Epoll, EpollEvent, EpollOp, Errno, Open, OwnedFd, SIGHUP,
@@ -88,9 +89,54 @@ pub struct Setup<'a> {
     pub tls: Option<&'a crate::tls::server::Credentials>,
 }
 
+/// The memory of the slots not written yet: each takes its buffers from
+/// the front.
+struct Unused {
+    /// An input and an output buffer per slot.
+    bufs: &'static mut [u8],
+    /// Over HTTPS, two record buffers (`RX_STRIDE`, `TX_STRIDE`) and a
+    /// session's room per slot.
+    #[cfg(feature = "tls")]
+    tls_bufs: Option<(
+        &'static mut [u8],
+        &'static mut [core::mem::MaybeUninit<crate::tls::server::Session>],
+    )>,
+}
+
+impl Unused {
+    /// The next slot, with its buffers. The mappings hold exactly
+    /// `--max-connections` slots, so no split comes short.
+    fn next_conn(&mut self) -> Conn {
+        let (input, rest) = core::mem::take(&mut self.bufs)
+            .split_at_mut_checked(MAX_HEAD_BYTES)
+            .unwrap_or_default();
+        let (out, rest) = rest.split_at_mut_checked(OUT_BYTES).unwrap_or_default();
+        self.bufs = rest;
+        #[allow(unused_mut)]
+        let mut conn = Conn::new(input, out);
+        #[cfg(feature = "tls")]
+        if let Some((tls_bufs, sessions)) = self.tls_bufs.as_mut() {
+            let (rx, rest) = core::mem::take(tls_bufs)
+                .split_at_mut_checked(RX_STRIDE)
+                .unwrap_or_default();
+            let (tx, rest) = rest.split_at_mut_checked(TX_STRIDE).unwrap_or_default();
+            *tls_bufs = rest;
+            let rx = rx.get_mut(..tls::RX_BYTES).unwrap_or_default();
+            let tx = tx.get_mut(..tls::TX_BYTES).unwrap_or_default();
+            if let Some((session, rest)) = core::mem::take(sessions).split_first_mut() {
+                *sessions = rest;
+                conn.tls = Some(tls::Tls::new(rx, tx, session));
+            }
+        }
+        conn
+    }
+}
+
 /// The connection slots and the stack of free ones.
 struct Table {
-    conns: &'static mut [Conn],
+    /// The slots written so far (all below `high_water`).
+    conns: Lazy<Conn>,
+    unused: Unused,
     free: &'static mut [u32],
     /// Free slots are `free[..free_len]`; the next one taken is the last.
     free_len: usize,
@@ -114,12 +160,18 @@ struct Table {
 
 impl Table {
     fn used(&self) -> usize {
-        self.conns.len() - self.free_len
+        self.conns.capacity() - self.free_len
     }
 
     fn take(&mut self) -> Option<usize> {
         self.free_len = self.free_len.checked_sub(1)?;
         let slot = *self.free.get(self.free_len)? as usize;
+        // The free stack hands out the lowest slots first: a slot not
+        // written yet is the next one.
+        while self.conns.len() <= slot {
+            let conn = self.unused.next_conn();
+            self.conns.push(conn)?;
+        }
         self.high_water = self.high_water.max(slot + 1);
         Some(slot)
     }
@@ -241,7 +293,7 @@ fn prepare<'a>(setup: &Setup<'a>) -> Result<Parts<'a>, Errno> {
     // memory only when first touched.
     let slot_bytes = MAX_HEAD_BYTES + OUT_BYTES;
     let mem = sys::mmap_anonymous(n * slot_bytes + NAME_ARENA_BYTES + PAGE_BYTES + MAX_LINE_BYTES)?;
-    let (mut bufs, rest) = mem
+    let (bufs, rest) = mem
         .split_at_mut_checked(n * slot_bytes)
         .ok_or(Errno::ENOMEM)?;
     let (names, rest) = rest
@@ -252,43 +304,31 @@ fn prepare<'a>(setup: &Setup<'a>) -> Result<Parts<'a>, Errno> {
     // each starting on a page so an idle connection gives all but their
     // last pages back (`Conn::release_buffers`).
     #[cfg(feature = "tls")]
-    let (mut tls_bufs, mut sessions) = match setup.tls {
+    let (tls_bufs, sessions) = match setup.tls {
         Some(_) => (
             sys::mmap_anonymous(n * (RX_STRIDE + TX_STRIDE))?,
             sys::mmap_uninit(n)?,
         ),
         None => (&mut [][..], &mut [][..]),
     };
-    let conns = sys::mmap_array(n, |_| {
-        // The mapping holds exactly n slots, so neither split comes short.
-        let (input, rest) = core::mem::take(&mut bufs)
-            .split_at_mut_checked(MAX_HEAD_BYTES)
-            .unwrap_or_default();
-        let (out, rest) = rest.split_at_mut_checked(OUT_BYTES).unwrap_or_default();
-        bufs = rest;
-        #[allow(unused_mut)]
-        let mut conn = Conn::new(input, out);
+    // Slots are written as they are first taken (`Table::take`), so a
+    // worker's resident memory follows its busiest moment, not
+    // `--max-connections`.
+    let conns = Lazy::new(n)?;
+    let unused = Unused {
+        bufs,
         #[cfg(feature = "tls")]
-        if setup.tls.is_some() {
-            let (rx, rest) = core::mem::take(&mut tls_bufs)
-                .split_at_mut_checked(RX_STRIDE)
-                .unwrap_or_default();
-            let (tx, rest) = rest.split_at_mut_checked(TX_STRIDE).unwrap_or_default();
-            tls_bufs = rest;
-            let rx = rx.get_mut(..tls::RX_BYTES).unwrap_or_default();
-            let tx = tx.get_mut(..tls::TX_BYTES).unwrap_or_default();
-            if let Some((session, rest)) = core::mem::take(&mut sessions).split_first_mut() {
-                sessions = rest;
-                conn.tls = Some(tls::Tls::new(rx, tx, session));
-            }
-        }
-        conn
-    })?;
+        tls_bufs: match setup.tls {
+            Some(_) => Some((tls_bufs, sessions)),
+            None => None,
+        },
+    };
     // Lowest slots on top of the stack: the table stays dense.
     let free = sys::mmap_array(n, |i| (n - 1 - i) as u32)?;
     let ready = sys::mmap_array(n, |_| 0u32)?;
     let table = Table {
         conns,
+        unused,
         free,
         free_len: n,
         high_water: 0,
