@@ -1,5 +1,13 @@
 //! Test support shared by the unit tests: a small deterministic random
-//! generator for the fuzz-style tests, so a failure reproduces exactly.
+//! generator for the fuzz-style tests, so a failure reproduces exactly,
+//! and NUL-terminated paths.
+
+/// `s` with its NUL, for `CStr::new`.
+pub fn cstr(s: &str) -> Vec<u8> {
+    let mut v = s.as_bytes().to_vec();
+    v.push(0);
+    v
+}
 
 /// xorshift64 (Marsaglia): deterministic, no crate needed.
 pub struct XorShift(pub u64);

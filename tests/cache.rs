@@ -62,6 +62,29 @@ fn status(server: &Server, s: &mut TcpStream, path: &str, status: u16) {
     );
 }
 
+/// The calls in `syscalls` the worker `pid` makes while `run` runs, as
+/// strace writes them (waits until strace is attached).
+fn traced(pid: i32, syscalls: &str, tag: &Path, run: impl FnOnce()) -> String {
+    let log = tag.with_extension(format!("strace-{}", syscalls.len()));
+    let mut strace = std::process::Command::new("strace")
+        .args(["-f", "-e", &format!("trace={syscalls}"), "-o"])
+        .arg(&log)
+        .args(["-p", &pid.to_string()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Attached once it says so on stderr.
+    let mut err = std::io::BufReader::new(strace.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    run();
+    common::kill("INT", strace.id() as i32);
+    strace.wait().unwrap();
+    let trace = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    trace
+}
+
 /// One worker, so one cache sees every request.
 fn start(dir: &TempDir) -> (Server, TcpStream) {
     let server = Server::start(dir.path(), &["-w", "1", "-q"]);
@@ -334,25 +357,11 @@ fn a_hit_opens_nothing() {
         let worker = common::workers(&server, 1)[0];
         let mut s = server.connect();
         warm(&server, &mut s, "/a.txt");
-        let log = dir.path().with_extension(format!("strace-{want_opens}"));
-        let mut strace = std::process::Command::new("strace")
-            .args(["-f", "-e", "trace=openat,openat2,fstat,pread64", "-o"])
-            .arg(&log)
-            .args(["-p", &worker.to_string()])
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Wait until strace is attached: its first line on stderr.
-        let mut err = std::io::BufReader::new(strace.stderr.take().unwrap());
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut err, &mut line).unwrap();
-        for _ in 0..20 {
-            assert_eq!(get(&mut s, "/a.txt", &[]).body, b"small\n");
-        }
-        common::kill("INT", strace.id() as i32);
-        strace.wait().unwrap();
-        let trace = std::fs::read_to_string(&log).unwrap();
-        let _ = std::fs::remove_file(&log);
+        let trace = traced(worker, "openat,openat2,fstat,pread64", dir.path(), || {
+            for _ in 0..20 {
+                assert_eq!(get(&mut s, "/a.txt", &[]).body, b"small\n");
+            }
+        });
         let opens = trace.lines().filter(|l| l.contains("open")).count();
         if want_opens {
             assert!(opens >= 20, "--no-cache opens every time:\n{trace}");
@@ -438,24 +447,11 @@ fn a_kept_listing_reads_no_directory() {
     let worker = common::workers(&server, 1)[0];
     let mut s = server.connect();
     warm(&server, &mut s, "/d/");
-    let log = dir.path().with_extension("strace-listing");
-    let mut strace = std::process::Command::new("strace")
-        .args(["-f", "-e", "trace=getdents64,newfstatat,openat2", "-o"])
-        .arg(&log)
-        .args(["-p", &worker.to_string()])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = std::io::BufReader::new(strace.stderr.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
-    for _ in 0..10 {
-        assert!(get(&mut s, "/d/", &[]).text().contains("f49.txt"));
-    }
-    common::kill("INT", strace.id() as i32);
-    strace.wait().unwrap();
-    let trace = std::fs::read_to_string(&log).unwrap();
-    let _ = std::fs::remove_file(&log);
+    let trace = traced(worker, "getdents64,newfstatat,openat2", dir.path(), || {
+        for _ in 0..10 {
+            assert!(get(&mut s, "/d/", &[]).text().contains("f49.txt"));
+        }
+    });
     assert_eq!(
         trace
             .lines()

@@ -123,13 +123,8 @@ pub const DOT: CStr<'static> = match CStr::new(b".\0") {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::cstr;
     use std::os::unix::ffi::OsStrExt;
-
-    fn cstr(s: &str) -> Vec<u8> {
-        let mut v = s.as_bytes().to_vec();
-        v.push(0);
-        v
-    }
 
     /// The fallback walk (no openat2) follows no symlink, inside or out,
     /// and still opens ordinary nested paths.

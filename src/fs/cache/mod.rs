@@ -442,13 +442,8 @@ fn add_watch(notify: &OwnedFd, rel: &[u8], mask: Notify) -> Result<i32, Errno> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::cstr;
     use std::os::unix::ffi::OsStrExt;
-
-    fn cstr(s: &str) -> Vec<u8> {
-        let mut v = s.as_bytes().to_vec();
-        v.push(0);
-        v
-    }
 
     /// The real thing, on a temporary root: a cached 404 sees its file
     /// appear, a cached file sees its edit.
