@@ -895,16 +895,7 @@ fn keep_alive_across_a_challenge() {
     let dir = site("keepalive");
     let server = Server::start(dir.path(), &["--workers", "1", "--auth", "alice:secret"]);
     let mut s = server.connect();
-    let ask = |s: &mut TcpStream, headers: &[&str]| {
-        let mut raw = "GET /exists.txt HTTP/1.1\r\nHost: t\r\n".to_string();
-        for h in headers {
-            raw.push_str(h);
-            raw.push_str("\r\n");
-        }
-        raw.push_str("\r\n");
-        s.write_all(raw.as_bytes()).unwrap();
-        read_response(s, false)
-    };
+    let ask = |s: &mut TcpStream, headers: &[&str]| common::get_on(s, "/exists.txt", headers);
     assert_challenge(&ask(&mut s, &[]), "first, anonymous");
     let r = ask(&mut s, &[&basic("alice", "secret")]);
     assert_eq!((r.status, r.body.as_slice()), (200, HELLO), "{r:?}");

@@ -7,23 +7,11 @@
 
 mod common;
 
-use common::{Response, Server, TempDir, read_response};
+use common::{Server, TempDir, get_on as get, read_response};
 use std::io::Write;
 use std::net::TcpStream;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::Path;
-
-/// A keep-alive GET on `s`.
-fn get(s: &mut TcpStream, path: &str, headers: &[&str]) -> Response {
-    let mut raw = format!("GET {path} HTTP/1.1\r\nHost: test\r\n");
-    for h in headers {
-        raw.push_str(h);
-        raw.push_str("\r\n");
-    }
-    raw.push_str("\r\n");
-    s.write_all(raw.as_bytes()).unwrap();
-    read_response(s, false)
-}
 
 /// The ETag and Last-Modified httpd gives `file` now.
 fn validators(file: &Path) -> (String, String) {
@@ -286,7 +274,7 @@ fn a_thousand_edits_each_seen_by_the_next_request() {
     let dir = TempDir::new("cache-cycles");
     let f = dir.write("hot.json", "{}");
     dir.write("hot-neighbour.txt", "steady\n");
-    let (server, mut s) = start(&dir);
+    let (_server, mut s) = start(&dir);
     for i in 0..1000 {
         // Lengths vary (so do the ETags, whatever the clock's grain), and
         // every other edit replaces the file rather than rewriting it.
@@ -399,7 +387,7 @@ fn a_kept_listing_follows_every_change() {
     let dir = TempDir::new("cache-listing");
     dir.write("d/one.txt", "1\n");
     dir.write("d/sub/inner.txt", "in\n");
-    let (server, mut s) = start(&dir);
+    let (_server, mut s) = start(&dir);
     let oracle = Server::start(dir.path(), &["-w", "1", "-q", "--no-cache"]);
     let d = dir.path().join("d");
     let check = |s: &mut TcpStream, what: &str| {

@@ -229,6 +229,19 @@ pub fn request(method: &str, path: &str, headers: &[&str]) -> Vec<u8> {
     raw.into_bytes()
 }
 
+/// `GET path` with extra header lines on the kept connection `s`, which
+/// stays open (no `Connection: close`), and its response.
+pub fn get_on(s: &mut TcpStream, path: &str, headers: &[&str]) -> Response {
+    let mut raw = format!("GET {path} HTTP/1.1\r\nHost: test\r\n");
+    for h in headers {
+        raw.push_str(h);
+        raw.push_str("\r\n");
+    }
+    raw.push_str("\r\n");
+    s.write_all(raw.as_bytes()).unwrap();
+    read_response(s, false)
+}
+
 /// A parsed response.
 #[derive(Debug, Clone)]
 pub struct Response {
