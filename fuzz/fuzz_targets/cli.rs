@@ -17,7 +17,8 @@
 //!   IP `--bind` after it clears again, while a Unix path leaves the IP
 //!   as it was; `--404 FILE` and `--log FILE` not empty; `--max-age`
 //!   0..=31536000 s (a year); `--log-format` one of python, common,
-//!   combined, json; `--clean-urls`, `--immutable-hashed` switches; the
+//!   combined, json; `--clean-urls`, `--immutable-hashed`, `--no-cache`
+//!   switches; the
 //!   `--tls-*` files, and `--tls-self-signed` only without `--tls-cert`
 //!   and `--tls-key`, which `--tls-key` and `--tls-password-file` need);
 //!   `--name=value` is `--name value` for every long option that takes a
@@ -96,8 +97,8 @@ struct Settings<'a> {
     timeout_secs: u32,
     headers: Vec<Vec<u8>>,
     /// listing, hide_dotfiles, cors, spa, quiet, clean_urls,
-    /// immutable_hashed
-    flags: [bool; 7],
+    /// immutable_hashed, file_cache
+    flags: [bool; 8],
     user: Option<UserSpec<'a>>,
     sandbox: Mode,
     /// `--auth-file`, `--auth`; `--upload`, `--upload-overwrite`,
@@ -168,6 +169,7 @@ fn command_line(args: &[&[u8]]) {
                     c.quiet,
                     o.clean_urls,
                     o.immutable_hashed,
+                    o.file_cache,
                 ],
                 user: c.user,
                 sandbox: c.sandbox,
@@ -226,7 +228,7 @@ fn reference<'a>(args: &[&'a [u8]]) -> Result<Want<'a>, Reject<'a>> {
         max_connections: DEFAULT_MAX_CONNECTIONS,
         timeout_secs: DEFAULT_TIMEOUT_SECS,
         headers: Vec::new(),
-        flags: [true, false, false, false, false, false, false],
+        flags: [true, false, false, false, false, false, false, true],
         user: None,
         sandbox: Mode::On,
         auth: (None, None),
@@ -261,6 +263,7 @@ fn reference<'a>(args: &[&'a [u8]]) -> Result<Want<'a>, Reject<'a>> {
             b"--hide-dotfiles" => "hide-dotfiles",
             b"--max-age" => "max-age",
             b"--immutable-hashed" => "immutable-hashed",
+            b"--no-cache" => "no-cache",
             b"-q" | b"--quiet" => "quiet",
             b"--user" => "user",
             b"--sandbox" => "sandbox",
@@ -292,6 +295,7 @@ fn reference<'a>(args: &[&'a [u8]]) -> Result<Want<'a>, Reject<'a>> {
             "no-listing",
             "hide-dotfiles",
             "immutable-hashed",
+            "no-cache",
             "quiet",
             "upload",
             "upload-overwrite",
@@ -355,6 +359,7 @@ fn reference<'a>(args: &[&'a [u8]]) -> Result<Want<'a>, Reject<'a>> {
             "quiet" => s.flags[4] = true,
             "clean-urls" => s.flags[5] = true,
             "immutable-hashed" => s.flags[6] = true,
+            "no-cache" => s.flags[7] = false,
             "404" | "log" if value.is_empty() => return Err(("empty file name", arg)),
             "404" => s.not_found = Some(value.to_vec()),
             "log" => s.log.0 = Some(value.to_vec()),
