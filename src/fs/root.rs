@@ -106,12 +106,19 @@ pub const NAME_MAX_BYTES: usize = 255;
 /// openat(2) of one path segment, NUL-terminated in a stack buffer.
 fn openat_segment(at: BorrowedFd, segment: &[u8], flags: Open) -> Result<OwnedFd, Errno> {
     let mut mem = [0u8; NAME_MAX_BYTES + 1];
-    let mut name = Buf::new(&mut mem);
-    name.push(segment).byte(0);
-    if name.overflowed() {
+    sys::openat(at, c_path(&mut mem, segment)?, flags)
+}
+
+/// `path` NUL-terminated in `mem`, for a syscall: `ENAMETOOLONG` when it
+/// does not fit, `EINVAL` when it holds a NUL.
+pub fn c_path<'m>(mem: &'m mut [u8], path: &[u8]) -> Result<CStr<'m>, Errno> {
+    let mut buf = Buf::new(mem);
+    buf.push(path).byte(0);
+    if buf.overflowed() {
         return Err(Errno::ENAMETOOLONG);
     }
-    sys::openat(at, CStr::new(name.as_bytes()).ok_or(Errno::EINVAL)?, flags)
+    let len = buf.len();
+    CStr::new(mem.get(..len).unwrap_or_default()).ok_or(Errno::EINVAL)
 }
 
 /// The root's own name relative to itself.

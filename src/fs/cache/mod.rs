@@ -36,7 +36,7 @@ use table::{
 pub use table::{Entry, Hit, Kind, Listing, Watch};
 
 use super::page;
-use super::root::{DOT, NAME_MAX_BYTES, Root};
+use super::root::{DOT, NAME_MAX_BYTES, Root, c_path};
 use crate::buf::Buf;
 use crate::rt::sys::{self, At, BorrowedFd, CStr, Errno, Notify, OwnedFd, Stat};
 
@@ -379,9 +379,7 @@ impl Files {
             }
             // Changed between its reading and its watch: not kept.
             let mut name_mem = [0u8; NAME_MAX_BYTES + 1];
-            let mut name = Buf::new(&mut name_mem);
-            name.push(entry.name).byte(0);
-            let Some(name) = CStr::new(name.as_bytes()) else {
+            let Ok(name) = c_path(&mut name_mem, entry.name) else {
                 return;
             };
             match sys::fstatat(dir, name, At::SYMLINK_NOFOLLOW) {
@@ -430,12 +428,7 @@ fn open_uncached(root: &Root, path: CStr) -> Result<(Found, Stat), Errno> {
 /// root itself), NUL-terminated in a stack buffer.
 fn add_watch(notify: &OwnedFd, rel: &[u8], mask: Notify) -> Result<i32, Errno> {
     let mut mem = [0u8; KEY_BYTES + 2];
-    let mut path = Buf::new(&mut mem);
-    path.push(if rel.is_empty() { b"." } else { rel }).byte(0);
-    if path.overflowed() {
-        return Err(Errno::ENAMETOOLONG);
-    }
-    let path = CStr::new(path.as_bytes()).ok_or(Errno::EINVAL)?;
+    let path = c_path(&mut mem, if rel.is_empty() { b"." } else { rel })?;
     sys::inotify_add_watch(notify.as_fd(), path, mask)
 }
 
