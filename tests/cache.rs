@@ -498,3 +498,22 @@ fn a_listing_sees_long_names_and_hard_linked_files() {
     dir.write(&format!("www/sub/{long}"), "hello");
     assert!(get(&mut s, "/sub/", &json).text().contains(&long));
 }
+
+/// The root itself moved: the cache starts afresh on a new inotify
+/// descriptor, made under the worker's seccomp filter (sandbox on), and
+/// the worker goes on serving the directory it opened.
+#[test]
+fn the_root_moved_starts_the_cache_afresh_inside_the_sandbox() {
+    let dir = TempDir::new("cache-root-moved");
+    dir.write("www/a.txt", "served\n");
+    let www = dir.path().join("www");
+    let server = Server::start(&www, &["-w", "1"]);
+    let mut s = server.connect();
+    warm(&server, &mut s, "/a.txt");
+    std::fs::rename(&www, dir.path().join("moved")).unwrap();
+    let moved = dir.path().join("moved/a.txt");
+    fresh(&server, &mut s, "/a.txt", &moved);
+    std::fs::write(&moved, "edited after the restart\n").unwrap();
+    fresh(&server, &mut s, "/a.txt", &moved);
+    assert!(!server.log().contains("SIGSYS"), "{}", server.log());
+}
