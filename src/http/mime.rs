@@ -7,8 +7,7 @@
 //! RFC 9110 §8.3 suggests when the type is not known.
 
 /// Longest extension in the table (`webmanifest`); anything longer is
-/// unknown without being looked at, which also bounds the stack buffer the
-/// extension is lowercased into.
+/// unknown without being looked at. At most 12, for `key`.
 const MAX_EXTENSION_BYTES: usize = 11;
 
 /// The type of bytes whose kind is not known (RFC 9110 §8.3).
@@ -29,24 +28,16 @@ pub fn content_type(path: &[u8]) -> &'static str {
     let Some(dot) = name.iter().rposition(|&b| b == b'.') else {
         return UNKNOWN;
     };
-    let ext = name.get(dot + 1..).unwrap_or_default();
-    let mut lower = [0u8; MAX_EXTENSION_BYTES];
-    let Some(dst) = lower.get_mut(..ext.len()) else {
-        return UNKNOWN;
-    };
-    for (d, s) in dst.iter_mut().zip(ext) {
-        *d = s.to_ascii_lowercase();
-    }
-    by_extension(dst)
+    by_extension(name.get(dot + 1..).unwrap_or_default())
 }
 
 /// The table, as two texts with a line per type: `EXTENSIONS` holds the
 /// lowercase extensions of each type, space-separated, and `TYPES` the type
 /// on the same line. `text/javascript` is the one JavaScript type (RFC
 /// 9239); JSON has no charset parameter (RFC 8259 §11); source and config
-/// files are `text/plain` so browsers show them. Text scanned by a loop is
-/// a fraction of the size of a `match` on byte strings, and keeping the
-/// extensions apart keeps the scan of a miss short (~300 bytes).
+/// files are `text/plain` so browsers show them. Two texts are a fraction
+/// of the size of a `match` on byte strings; the lookup never reads them,
+/// only the number tables built from them at compile time (`KEYS`).
 const EXTENSIONS: &[u8] = b"\
 html htm\n\
 css\n\
@@ -154,22 +145,110 @@ application/vnd.android.package-archive\n\
 application/vnd.debian.binary-package\n\
 application/x-iso9660-image";
 
-/// The type for a lowercase extension.
+/// Every extension of `EXTENSIONS` as a number (`key`), and its line,
+/// built at compile time. A lookup compares numbers, not text: this runs
+/// on every file response, and walking the text cost ~1,000 cycles.
+const KEYS: [u64; WORDS] = keys().0;
+const KEY_LINES: [u8; WORDS] = keys().1;
+
+/// Where each line of `TYPES` starts, and one past the last line's end,
+/// built at compile time.
+const TYPE_STARTS: [u16; LINES + 1] = type_starts();
+
+/// Lines in `EXTENSIONS`, and so in `TYPES`.
+const LINES: usize = count(EXTENSIONS, b'\n') + 1;
+
+/// Extensions in `EXTENSIONS`: one more than the separators.
+const WORDS: usize = count(EXTENSIONS, b'\n') + count(EXTENSIONS, b' ') + 1;
+
+/// How many times `byte` occurs in `text`.
+const fn count(text: &[u8], byte: u8) -> usize {
+    let (mut n, mut i) = (0, 0);
+    while i < text.len() {
+        n += (text[i] == byte) as usize;
+        i += 1;
+    }
+    n
+}
+
+/// An extension as a number: its letters and digits, in any case, as the
+/// digits 1 to 36 of a base-37 number. No digit is 0, so no two
+/// extensions share a number, and 11 of them fit in 64 bits (37^12 is
+/// below 2^64). None for an extension that cannot be in the table: longer
+/// than `MAX_EXTENSION_BYTES`, or with another byte.
+const fn key(ext: &[u8]) -> Option<u64> {
+    if ext.len() > MAX_EXTENSION_BYTES {
+        return None;
+    }
+    let (mut key, mut i) = (0u64, 0);
+    while i < ext.len() {
+        let digit = match ext[i].to_ascii_lowercase() {
+            b @ b'a'..=b'z' => b - b'a' + 1,
+            b @ b'0'..=b'9' => b - b'0' + 27,
+            _ => return None,
+        };
+        key = key * 37 + digit as u64;
+        i += 1;
+    }
+    Some(key)
+}
+
+/// Builds `KEYS` and `KEY_LINES`.
+const fn keys() -> ([u64; WORDS], [u8; WORDS]) {
+    let (mut keys, mut lines) = ([0u64; WORDS], [0u8; WORDS]);
+    let (mut n, mut line, mut word, mut i) = (0, 0, 0, 0);
+    while i <= EXTENSIONS.len() {
+        let end = i == EXTENSIONS.len();
+        if end || EXTENSIONS[i] == b' ' || EXTENSIONS[i] == b'\n' {
+            let (ext, _) = EXTENSIONS.split_at(i);
+            let (_, ext) = ext.split_at(word);
+            match key(ext) {
+                Some(key) => keys[n] = key,
+                None => panic!("an extension too long, or not letters and digits"),
+            }
+            lines[n] = line;
+            n += 1;
+            line += (!end && EXTENSIONS[i] == b'\n') as u8;
+            word = i + 1;
+        }
+        i += 1;
+    }
+    (keys, lines)
+}
+
+/// Builds `TYPE_STARTS`, checking that `TYPES` has a line per line of
+/// `EXTENSIONS`.
+const fn type_starts() -> [u16; LINES + 1] {
+    let types = TYPES.as_bytes();
+    assert!(count(types, b'\n') + 1 == LINES);
+    let mut starts = [0u16; LINES + 1];
+    let (mut line, mut i) = (1, 0);
+    while i < types.len() {
+        if types[i] == b'\n' {
+            starts[line] = (i + 1) as u16;
+            line += 1;
+        }
+        i += 1;
+    }
+    // One past the end, as if the last line had its newline.
+    starts[LINES] = (types.len() + 1) as u16;
+    starts
+}
+
+/// The type for an extension, in any case.
 fn by_extension(ext: &[u8]) -> &'static str {
-    let Some(line) = EXTENSIONS
-        .split(|&b| b == b'\n')
-        .position(|names| names.split(|&b| b == b' ').any(|name| name == ext))
-    else {
+    let Some(key) = key(ext) else {
         return UNKNOWN;
     };
-    let mut start = 0;
-    for (i, ty) in TYPES.as_bytes().split(|&b| b == b'\n').enumerate() {
-        if i == line {
-            return TYPES.get(start..start + ty.len()).unwrap_or(UNKNOWN);
-        }
-        start += ty.len() + 1;
-    }
-    UNKNOWN
+    let Some(word) = KEYS.iter().position(|&k| k == key) else {
+        return UNKNOWN;
+    };
+    let line = usize::from(KEY_LINES.get(word).copied().unwrap_or_default());
+    let start = TYPE_STARTS.get(line).copied().unwrap_or_default();
+    let end = TYPE_STARTS.get(line + 1).copied().unwrap_or_default();
+    TYPES
+        .get(usize::from(start)..usize::from(end).saturating_sub(1))
+        .unwrap_or(UNKNOWN)
 }
 
 #[cfg(test)]
@@ -275,6 +354,22 @@ mod tests {
             assert_eq!(content_type(format!(".{ext}").as_bytes()), UNKNOWN);
             assert!(ext.len() <= MAX_EXTENSION_BYTES);
         }
+    }
+
+    /// The table holds each extension once, and every one is in `KNOWN`.
+    #[test]
+    fn keys_are_distinct_and_known() {
+        assert_eq!(WORDS, KNOWN.len());
+        for (i, k) in KEYS.iter().enumerate() {
+            assert!(!KEYS[..i].contains(k), "extension {i} twice");
+        }
+        for &(ext, _) in KNOWN {
+            assert!(KEYS.contains(&key(ext.as_bytes()).unwrap()), "{ext}");
+        }
+        // The longest key fits in 64 bits without wrapping; longer is None.
+        assert!(37u128.pow(MAX_EXTENSION_BYTES as u32) <= 1 << 64);
+        assert_eq!(key(b"999999999999"), None);
+        assert_eq!(key(b"99999999999"), Some(37u64.pow(11) - 1));
     }
 
     #[test]
