@@ -25,9 +25,7 @@ impl<'a> Buf<'a> {
     pub fn push(&mut self, s: &[u8]) -> &mut Self {
         match self.bytes.get_mut(self.len..self.len + s.len()) {
             Some(dst) if !self.overflowed => {
-                for (d, &b) in dst.iter_mut().zip(s) {
-                    *d = b;
-                }
+                crate::rt::copy(dst, s);
                 self.len += s.len();
             }
             _ => self.overflowed = true,
@@ -128,16 +126,9 @@ impl<'a> Buf<'a> {
     }
 }
 
-/// Copies what fits of `src` to the start of `dst`; returns how much. A
-/// byte loop, because `copy_from_slice` panics when the lengths differ,
-/// which would bring a panic path into the binary.
+/// Copies what fits of `src` to the start of `dst`; returns how much.
 pub fn copy(dst: &mut [u8], src: &[u8]) -> usize {
-    let mut n = 0;
-    for (d, &b) in dst.iter_mut().zip(src) {
-        *d = b;
-        n += 1;
-    }
-    n
+    crate::rt::copy(dst, src)
 }
 
 /// Moves `v[from..len]` to the front of `v` and returns its new length,
