@@ -289,12 +289,16 @@ fn span<'a>(head: &'a [u8], first: &[u8], last: &'a [u8]) -> &'a [u8] {
 }
 
 /// The index just past the blank line that ends the head (CRLF CRLF, or
-/// bare LFs, which RFC 9112 §2.2 lets a recipient accept).
+/// bare LFs, which RFC 9112 §2.2 lets a recipient accept). An index
+/// loop: every request's bytes pass through it, and the iterator adapters
+/// (`enumerate().skip()`) cost several times as much at opt-level z.
 fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
     let mut prev_newline = false;
-    for (i, &b) in buf.iter().enumerate().skip(from) {
+    let mut i = from;
+    while let Some(&b) = buf.get(i) {
+        i += 1;
         match b {
-            b'\n' if prev_newline => return Some(i + 1),
+            b'\n' if prev_newline => return Some(i),
             b'\n' => prev_newline = true,
             b'\r' => {}
             _ => prev_newline = false,
