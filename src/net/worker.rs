@@ -606,8 +606,11 @@ fn listener_event(token: u64) -> EpollEvent {
 }
 
 /// Accepts every waiting connection there is room for, closing the
-/// oldest idle connections to make room when the table is full; returns
-/// how many it accepted.
+/// oldest idle connections to make room when the table is full, and
+/// answers those whose request has arrived; returns how many it accepted.
+/// Like the loop's ready connections, all are read first and the file
+/// cache's events once, then each is driven: one read of the event queue
+/// per batch of new connections, not one per connection.
 fn accept_all(
     ep: &OwnedFd,
     listener: BorrowedFd,
@@ -620,21 +623,26 @@ fn accept_all(
     let mut evicted_for_fd = false;
     let mut accepted = 0;
     let mut taken = 0;
+    let mut slots = [0u32; MAX_ACCEPTS_PER_TURN as usize];
     while table.has_room() && accepted < MAX_ACCEPTS_PER_TURN {
         accepted += 1;
         match sys::accept4(listener, Sock::NONBLOCK.with(Sock::CLOEXEC)) {
             Ok((fd, peer)) => {
-                taken += 1;
                 if table.free_len == 0 {
                     table.evict_idle();
                 }
                 let Some(slot) = table.take() else { break };
-                if let Some(conn) = table.conns.get_mut(slot) {
+                if let (Some(conn), Some(entry)) =
+                    (table.conns.get_mut(slot), slots.get_mut(taken as usize))
+                {
                     conn.open(fd, peer, cx.now, cx.timeout_secs);
+                    // Most clients send their request right after
+                    // connecting; the socket joins epoll only once it
+                    // has to wait (`drive` below).
+                    conn.prefetch(cx);
+                    *entry = slot as u32;
+                    taken += 1;
                 }
-                // Most clients send their request right after connecting;
-                // the socket joins epoll only once it has to wait.
-                drive(ep, table, slot, cx);
             }
             Err(Errno::EMFILE | Errno::ENFILE) if !evicted_for_fd && table.evict_idle() => {
                 evicted_for_fd = true;
@@ -648,6 +656,10 @@ fn accept_all(
             // EAGAIN: none left; EINVAL: the listener was shut down.
             Err(_) => break,
         }
+    }
+    cx.files.settle();
+    for &slot in slots.iter().take(taken as usize) {
+        drive(ep, table, slot as usize, cx);
     }
     taken
 }
