@@ -608,9 +608,11 @@ fn listener_event(token: u64) -> EpollEvent {
 /// Accepts every waiting connection there is room for, closing the
 /// oldest idle connections to make room when the table is full, and
 /// answers those whose request has arrived; returns how many it accepted.
-/// Like the loop's ready connections, all are read first and the file
-/// cache's events once, then each is driven: one read of the event queue
-/// per batch of new connections, not one per connection.
+/// It goes in batches, like the loop's ready connections: accept and read
+/// all that wait, read the file cache's events once, drive each; then
+/// look again, since a client answered may already be back (a script
+/// fetching one URL after another). One read of the event queue per
+/// batch, not one per connection.
 fn accept_all(
     ep: &OwnedFd,
     listener: BorrowedFd,
@@ -621,45 +623,51 @@ fn accept_all(
     // Descriptors freed by eviction after EMFILE, at most one a turn: an
     // EMFILE says nothing of whether a client is waiting.
     let mut evicted_for_fd = false;
-    let mut accepted = 0;
+    let mut attempts = 0;
     let mut taken = 0;
     let mut slots = [0u32; MAX_ACCEPTS_PER_TURN as usize];
-    while table.has_room() && accepted < MAX_ACCEPTS_PER_TURN {
-        accepted += 1;
-        match sys::accept4(listener, Sock::NONBLOCK.with(Sock::CLOEXEC)) {
-            Ok((fd, peer)) => {
-                if table.free_len == 0 {
-                    table.evict_idle();
+    let mut more = true;
+    while more {
+        let mut batch = 0;
+        while table.has_room() && attempts < MAX_ACCEPTS_PER_TURN {
+            attempts += 1;
+            match sys::accept4(listener, Sock::NONBLOCK.with(Sock::CLOEXEC)) {
+                Ok((fd, peer)) => {
+                    if table.free_len == 0 {
+                        table.evict_idle();
+                    }
+                    let Some(slot) = table.take() else { break };
+                    if let (Some(conn), Some(entry)) =
+                        (table.conns.get_mut(slot), slots.get_mut(batch))
+                    {
+                        conn.open(fd, peer, cx.now, cx.timeout_secs);
+                        // Most clients send their request right after
+                        // connecting; the socket joins epoll only once
+                        // it has to wait (`drive` below).
+                        conn.prefetch(cx);
+                        *entry = slot as u32;
+                        batch += 1;
+                    }
                 }
-                let Some(slot) = table.take() else { break };
-                if let (Some(conn), Some(entry)) =
-                    (table.conns.get_mut(slot), slots.get_mut(taken as usize))
-                {
-                    conn.open(fd, peer, cx.now, cx.timeout_secs);
-                    // Most clients send their request right after
-                    // connecting; the socket joins epoll only once it
-                    // has to wait (`drive` below).
-                    conn.prefetch(cx);
-                    *entry = slot as u32;
-                    taken += 1;
+                Err(Errno::EMFILE | Errno::ENFILE) if !evicted_for_fd && table.evict_idle() => {
+                    evicted_for_fd = true;
                 }
+                Err(Errno::EMFILE | Errno::ENFILE | Errno::ENOBUFS | Errno::ENOMEM) => {
+                    *paused = true;
+                    break;
+                }
+                // That client left before we took it: try the next one.
+                Err(Errno::ECONNABORTED | Errno::EPROTO | Errno::EPERM) => {}
+                // EAGAIN: none left; EINVAL: the listener was shut down.
+                Err(_) => break,
             }
-            Err(Errno::EMFILE | Errno::ENFILE) if !evicted_for_fd && table.evict_idle() => {
-                evicted_for_fd = true;
-            }
-            Err(Errno::EMFILE | Errno::ENFILE | Errno::ENOBUFS | Errno::ENOMEM) => {
-                *paused = true;
-                break;
-            }
-            // That client left before we took it: try the next one.
-            Err(Errno::ECONNABORTED | Errno::EPROTO | Errno::EPERM) => {}
-            // EAGAIN: none left; EINVAL: the listener was shut down.
-            Err(_) => break,
         }
-    }
-    cx.files.settle();
-    for &slot in slots.iter().take(taken as usize) {
-        drive(ep, table, slot as usize, cx);
+        cx.files.settle();
+        for &slot in slots.iter().take(batch) {
+            drive(ep, table, slot as usize, cx);
+        }
+        taken += batch as u32;
+        more = batch > 0 && !*paused;
     }
     taken
 }
