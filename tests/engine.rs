@@ -1160,3 +1160,54 @@ fn worker_that_cannot_start_ends_the_server() {
     );
     assert!(!log.contains("restarting"), "{log}");
 }
+
+/// Under a low descriptor limit, a burst of new connections is still
+/// answered 200, every one: the worker accepts new connections in
+/// batches, and a batch must leave the descriptors its answers need (the
+/// file each opens; `--no-cache`, so every answer opens it). The worker
+/// is stopped while 60 clients connect and send their request, so one
+/// accept sees them all; with the batch unbounded, its sockets took every
+/// descriptor and the first answers met EMFILE opening the file: 503.
+#[test]
+fn a_burst_under_a_low_descriptor_limit_is_answered_whole() {
+    let dir = TempDir::new("low-nofile");
+    dir.write("a.txt", "hello\n");
+    let script = format!(
+        "ulimit -n 32; exec {} 0 -b 127.0.0.1 -d {} -w 1 -q --no-cache",
+        env!("CARGO_BIN_EXE_httpd"),
+        dir.path().display()
+    );
+    let server = Server::spawn(
+        {
+            let mut c = Command::new("sh");
+            c.args(["-c", &script]);
+            c
+        },
+        "127.0.0.1",
+    );
+    // The banner comes before the worker is forked: wait for it, and for
+    // its first answer.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let worker = loop {
+        if let Some(&w) = children_of(server.child.id()).first() {
+            break w;
+        }
+        assert!(Instant::now() < deadline, "no worker");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(server.get("/a.txt", &[]).status, 200);
+    kill("STOP", worker);
+    let mut clients: Vec<TcpStream> = (0..60)
+        .map(|_| {
+            let mut s = server.connect();
+            s.write_all(&request("GET", "/a.txt", &[])).unwrap();
+            s
+        })
+        .collect();
+    kill("CONT", worker);
+    let statuses: Vec<u16> = clients
+        .iter_mut()
+        .map(|s| read_response(s, false).status)
+        .collect();
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+}

@@ -36,12 +36,18 @@ const RESTART_INTERVAL_SECS: i64 = 1;
 /// the server (exit 1) instead of being restarted.
 const STARTUP_SECS: i64 = 5;
 
+/// RLIMIT_NOFILE when getrlimit fails: the soft limit most systems start
+/// a process with.
+const DEFAULT_NOFILE: usize = 1024;
+
 /// Serves `config` until stopped; returns the exit code. `env` holds the
 /// `LISTEN_*` variables of socket activation.
 pub fn run(config: &Config, env: &[&[u8]]) -> i32 {
     // A client that hangs up must never kill the server (EPIPE instead).
     let _ = sys::ignore_signal(SIGPIPE);
-    let _ = sys::raise_nofile_limit();
+    // The workers size their batches of new connections by it; if it
+    // cannot be read, the usual default.
+    let max_open_files = sys::raise_nofile_limit().map_or(DEFAULT_NOFILE, |n| n as usize);
 
     let mut root = open_root(config.directory)
         .unwrap_or_else(|e| die_about(b"cannot serve '", config.directory, b"'", e));
@@ -175,6 +181,7 @@ pub fn run(config: &Config, env: &[&[u8]]) -> i32 {
                         closing: false,
                     },
                     max_connections: config.max_connections,
+                    max_open_files,
                     timeout_secs: config.timeout_secs,
                     quiet: config.quiet,
                     log_fd: log,

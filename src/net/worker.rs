@@ -65,6 +65,17 @@ const MAX_ACCEPTS_PER_TURN: u32 = 256;
 /// connections.
 const ACCEPTS_PER_REGISTRATION: u32 = 16;
 
+/// Descriptors one connection may hold at once: its socket, and the file
+/// or listing page its answer reads from.
+const FDS_PER_CONNECTION: usize = 2;
+
+/// The worker's own descriptors, besides its connections: standard
+/// streams, the root, epoll, the signalfd, inotify, the mount table, the
+/// log, up to `MAX_LISTENERS` listeners, and a few to spare (a listing's
+/// directory, an upload's). With its connections, the limit a batch of
+/// new connections must stay under (`accept_all`).
+const WORKER_FDS: usize = 32;
+
 /// Seconds in-flight responses get to finish after SIGTERM or SIGINT
 /// (after SIGHUP, a reload's hand-over, they get what they need).
 pub const SHUTDOWN_GRACE_SECS: i64 = 10;
@@ -75,6 +86,8 @@ pub struct Setup<'a> {
     pub listeners: &'a [BorrowedFd<'a>],
     pub site: Site<'a>,
     pub max_connections: usize,
+    /// RLIMIT_NOFILE, as the supervisor raised it.
+    pub max_open_files: usize,
     pub timeout_secs: u32,
     pub quiet: bool,
     /// Where access-log lines go: standard error, or `--log FILE`.
@@ -156,6 +169,8 @@ struct Table {
     /// out.
     idle_head: u32,
     idle_tail: u32,
+    /// RLIMIT_NOFILE (`Setup::max_open_files`).
+    max_open_files: usize,
 }
 
 impl Table {
@@ -233,6 +248,13 @@ impl Table {
     /// True when a new connection can be given a slot, freed or evicted.
     fn has_room(&self) -> bool {
         self.free_len > 0 || self.idle_head != NO_SLOT
+    }
+
+    /// True when one more connection, and the file its answer opens, fit
+    /// in the descriptors left: all the connections held could be reading
+    /// a file at once.
+    fn fds_for_one_more(&self) -> bool {
+        FDS_PER_CONNECTION * (self.used() + 1) + WORKER_FDS <= self.max_open_files
     }
 }
 
@@ -336,6 +358,7 @@ fn prepare<'a>(setup: &Setup<'a>) -> Result<Parts<'a>, Errno> {
         ready_len: 0,
         idle_head: NO_SLOT,
         idle_tail: NO_SLOT,
+        max_open_files: setup.max_open_files,
     };
     let uploads = sys::mmap_array(MAX_UPLOADS_IN_FLIGHT, |_| Spare::new())?;
     let scratch = Scratch {
@@ -612,7 +635,10 @@ fn listener_event(token: u64) -> EpollEvent {
 /// all that wait, read the file cache's events once, drive each; then
 /// look again, since a client answered may already be back (a script
 /// fetching one URL after another). One read of the event queue per
-/// batch, not one per connection.
+/// batch, not one per connection. A batch stops short of the descriptors
+/// its answers need (`fds_for_one_more`): with few left, each connection
+/// is answered, and its file closed, before the next is accepted, rather
+/// than the last of a batch meeting EMFILE as a 503.
 fn accept_all(
     ep: &OwnedFd,
     listener: BorrowedFd,
@@ -629,7 +655,10 @@ fn accept_all(
     let mut more = true;
     while more {
         let mut batch = 0;
-        while table.has_room() && attempts < MAX_ACCEPTS_PER_TURN {
+        while table.has_room()
+            && attempts < MAX_ACCEPTS_PER_TURN
+            && (batch == 0 || table.fds_for_one_more())
+        {
             attempts += 1;
             match sys::accept4(listener, Sock::NONBLOCK.with(Sock::CLOEXEC)) {
                 Ok((fd, peer)) => {
