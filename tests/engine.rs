@@ -1211,3 +1211,53 @@ fn a_burst_under_a_low_descriptor_limit_is_answered_whole() {
         .collect();
     assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
 }
+
+/// A keep-alive connection whose next request was read in a loop turn is
+/// not the idle one a full table gives up for a new connection in that
+/// turn: its request is answered. The worker is held while a new client
+/// connects and then the oldest kept connection sends a request, so one
+/// turn sees the listener first and that request behind it.
+#[test]
+fn a_request_read_this_turn_is_not_evicted_for_a_new_connection() {
+    let dir = TempDir::new("evict-read");
+    dir.write("a.txt", "served\n");
+    let server = Server::start(
+        dir.path(),
+        &["--max-connections", "4", "--workers", "1", "-q"],
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let worker = loop {
+        if let Some(&w) = children_of(server.child.id()).first() {
+            break w;
+        }
+        assert!(Instant::now() < deadline, "no worker");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Four kept connections, each answered once: the first is the oldest.
+    let mut kept: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut s = server.connect();
+            assert_eq!(get_on(&mut s, "/a.txt", &[]).status, 200);
+            s
+        })
+        .collect();
+    kill("STOP", worker);
+    let mut new = server.connect();
+    new.write_all(&request("GET", "/a.txt", &[])).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    kept[0]
+        .write_all(b"GET /a.txt HTTP/1.1\r\nHost: test\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    kill("CONT", worker);
+    let r = read_response(&mut kept[0], false);
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"served\n"[..]));
+    let r = read_response(&mut new, false);
+    assert_eq!(r.status, 200);
+    // Another kept connection made the room.
+    assert!(
+        kept[1..]
+            .iter_mut()
+            .any(|s| time_to_close(s, WAIT).is_some())
+    );
+}

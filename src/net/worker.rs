@@ -508,6 +508,10 @@ fn serve(setup: Setup, parts: Parts) -> Result<(), Errno> {
                     .filter(|c| c.fd.is_some() && !c.queued)
             {
                 conn.prefetch(&mut cx);
+                // Off the idle list until driven below (which puts it
+                // back if it still waits): a request read this turn must
+                // not be given up for a new connection accepted first.
+                table.set_idle(slot, false);
             }
         }
         cx.files.settle();
