@@ -1170,10 +1170,17 @@ fn worker_that_cannot_start_ends_the_server() {
 /// descriptor and the first answers met EMFILE opening the file: 503.
 #[test]
 fn a_burst_under_a_low_descriptor_limit_is_answered_whole() {
+    // 32: every batch is one connection; 48: batches of several.
+    for limit in [32, 48] {
+        burst_under_descriptor_limit(limit);
+    }
+}
+
+fn burst_under_descriptor_limit(limit: u32) {
     let dir = TempDir::new("low-nofile");
     dir.write("a.txt", "hello\n");
     let script = format!(
-        "ulimit -n 32; exec {} 0 -b 127.0.0.1 -d {} -w 1 -q --no-cache",
+        "ulimit -n {limit}; exec {} 0 -b 127.0.0.1 -d {} -w 1 -q --no-cache",
         env!("CARGO_BIN_EXE_httpd"),
         dir.path().display()
     );
@@ -1209,7 +1216,10 @@ fn a_burst_under_a_low_descriptor_limit_is_answered_whole() {
         .iter_mut()
         .map(|s| read_response(s, false).status)
         .collect();
-    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|&s| s == 200),
+        "ulimit -n {limit}: {statuses:?}"
+    );
 }
 
 /// A keep-alive connection whose next request was read in a loop turn is
