@@ -1194,14 +1194,7 @@ fn burst_under_descriptor_limit(limit: u32) {
     );
     // The banner comes before the worker is forked: wait for it, and for
     // its first answer.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let worker = loop {
-        if let Some(&w) = children_of(server.child.id()).first() {
-            break w;
-        }
-        assert!(Instant::now() < deadline, "no worker");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let worker = first_worker(&server);
     assert_eq!(server.get("/a.txt", &[]).status, 200);
     kill("STOP", worker);
     let mut clients: Vec<TcpStream> = (0..60)
@@ -1235,14 +1228,7 @@ fn a_request_read_this_turn_is_not_evicted_for_a_new_connection() {
         dir.path(),
         &["--max-connections", "4", "--workers", "1", "-q"],
     );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let worker = loop {
-        if let Some(&w) = children_of(server.child.id()).first() {
-            break w;
-        }
-        assert!(Instant::now() < deadline, "no worker");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let worker = first_worker(&server);
     // Four kept connections, each answered once: the first is the oldest.
     let mut kept: Vec<TcpStream> = (0..4)
         .map(|_| {

@@ -406,6 +406,19 @@ pub fn proc_stat(pid: i32) -> Option<Vec<String>> {
     Some(after.split_whitespace().map(str::to_string).collect())
 }
 
+/// The pid of the server's first worker, once forked (the banner comes
+/// before the workers): waits up to 10 s.
+pub fn first_worker(server: &Server) -> i32 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(&w) = children_of(server.child.id()).first() {
+            return w;
+        }
+        assert!(std::time::Instant::now() < deadline, "no worker");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// The live (not zombie) children of `pid`, found by scanning /proc.
 pub fn children_of(pid: u32) -> Vec<i32> {
     let mut kids = Vec::new();
