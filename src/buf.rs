@@ -25,7 +25,7 @@ impl<'a> Buf<'a> {
     pub fn push(&mut self, s: &[u8]) -> &mut Self {
         match self.bytes.get_mut(self.len..self.len + s.len()) {
             Some(dst) if !self.overflowed => {
-                crate::rt::copy(dst, s);
+                copy(dst, s);
                 self.len += s.len();
             }
             _ => self.overflowed = true,
@@ -126,10 +126,9 @@ impl<'a> Buf<'a> {
     }
 }
 
-/// Copies what fits of `src` to the start of `dst`; returns how much.
-pub fn copy(dst: &mut [u8], src: &[u8]) -> usize {
-    crate::rt::copy(dst, src)
-}
+/// Copies what fits of `src` to the start of `dst`; returns how much
+/// (`rt::copy`, beside the writer for the code that formats).
+pub use crate::rt::copy;
 
 /// Moves `v[from..len]` to the front of `v` and returns its new length,
 /// `len - from`: the unanswered rest of a connection's input, the slots
